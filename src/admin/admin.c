@@ -1,0 +1,390 @@
+/* glia-admin: the command line (global options, the command table, help),
+ * the configuration and database connection, and the small database helpers
+ * every command uses. */
+#include "config.h"
+#include "admin.h"
+#include "log.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Commands are nouns (or verbs for the whole database); each one parses the
+ * rest of the line itself. */
+static const struct command {
+	const char *name;
+	int (*run)(struct admin *a, int argc, char **argv);
+} commands[] = {
+	{ "migrate", cmd_migrate },
+	{ "import", cmd_import },
+	{ "user", cmd_user },
+	{ "key", cmd_key },
+	{ "group", cmd_group },
+	{ "project", cmd_project },
+	{ "member", cmd_member },
+	{ "token", cmd_token },
+};
+
+void print_help(void)
+{
+	fputs("Usage: glia-admin [-c FILE] COMMAND [ARGS...]\n"
+	      "Administer glia's database: migrations, data sets, users, keys, groups,\n"
+	      "projects, members and tokens.\n"
+	      "\n"
+	      "Options:\n"
+	      "  -c, --config=FILE   configuration file (default: $GLIA_CONFIG, else\n"
+	      "                      " GLIA_DEFAULT_CONFIG ")\n"
+	      "  -h, --help          show this help and exit\n"
+	      "  -V, --version       show the version and exit\n"
+	      "\n"
+	      "Commands:\n"
+	      "  migrate [--status]                 apply (or list) the SQL migrations\n"
+	      "  import [--dry-run] FILE.json       load a data set; a second run changes nothing\n"
+	      "  user add USERNAME --name NAME [--email E] [--admin] [--state S]\n"
+	      "  user list\n"
+	      "  user block USERNAME\n"
+	      "  key add USERNAME 'KEY LINE' [--title T] [--expires YYYY-MM-DD]\n"
+	      "  key list [USERNAME]\n"
+	      "  key rm ID\n"
+	      "  group add PATH [--name N] [--parent FULLPATH] [--visibility V]\n"
+	      "  project add FULLPATH [--name N] [--visibility V] [--default-branch B]\n"
+	      "  member add USERNAME (--project FULLPATH | --group FULLPATH) ACCESS_LEVEL\n"
+	      "  token create USERNAME NAME --scopes SCOPE[,SCOPE...] [--expires YYYY-MM-DD]\n"
+	      "\n"
+	      "V is private, internal or public. ACCESS_LEVEL is 10, 20, 30, 40, 50 or guest,\n"
+	      "reporter, developer, maintainer, owner. Exit status: 0 done, 1 failed,\n"
+	      "2 bad usage. See glia-admin(8).\n",
+	      stdout);
+}
+
+static void vmessage(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+static void vmessage(const char *fmt, va_list ap)
+{
+	char buf[2048];
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	fprintf(stderr, "%s: %s\n", ADMIN_NAME, buf);
+}
+
+int fail(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmessage(fmt, ap);
+	va_end(ap);
+	return ADMIN_FAIL;
+}
+
+int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmessage(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "Try \"%s --help\" for more information.\n", ADMIN_NAME);
+	return ADMIN_USAGE;
+}
+
+int option_error(int c, char **argv)
+{
+	/* getopt_long leaves the offending word just before optind. */
+	const char *word = optind > 0 ? argv[optind - 1] : "?";
+	if (c == ':')
+		return usage_error("option '%s' requires an argument", word);
+	if (optopt && strncmp(word, "--", 2) != 0)
+		return usage_error("invalid option -- '%c'", optopt);
+	return usage_error("unrecognized option '%s'", word);
+}
+
+void options_reset(void)
+{
+	optind = 0;	/* glibc: 0 re-initializes, including permutation state */
+	opterr = 0;
+}
+
+int admin_load_config(struct admin *a)
+{
+	char err[512];
+
+	if (a->conf_loaded)
+		return 0;
+	conf_defaults(&a->conf);
+	a->conf_loaded = true;
+	if (conf_load(&a->conf, a->config_file, err, sizeof err) < 0)
+		return fail("%s", err);
+	return 0;
+}
+
+/* Server warnings (RAISE WARNING in a migration) are worth showing; the
+ * NOTICEs of "IF NOT EXISTS" are not. */
+static void notice_receiver(void *arg, const PGresult *res)
+{
+	(void)arg;
+	const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	if (sev && msg && strcmp(sev, "WARNING") == 0)
+		fprintf(stderr, "%s: database warning: %s\n", ADMIN_NAME, msg);
+}
+
+int admin_connect(struct admin *a)
+{
+	char timeout[16];
+
+	if (a->db)
+		return 0;
+	if (admin_load_config(a) != 0)
+		return -1;
+	/* libpq counts whole seconds, and treats 1 as 2. */
+	snprintf(timeout, sizeof timeout, "%d", (a->conf.db_connect_timeout_ms + 999) / 1000);
+	/* Entries before dbname yield to the conninfo it expands to; those after
+	 * it win: an explicit connect_timeout in `database` is kept, and the
+	 * session always shows as glia-admin. */
+	const char *const keys[] = { "connect_timeout", "dbname", "application_name", NULL };
+	const char *const vals[] = { timeout, a->conf.database, ADMIN_NAME, NULL };
+	a->db = PQconnectdbParams(keys, vals, 1);
+	if (!a->db)
+		return fail("cannot connect to the database: out of memory"), -1;
+	if (PQstatus(a->db) != CONNECTION_OK) {
+		char msg[1024];
+		snprintf(msg, sizeof msg, "%s", PQerrorMessage(a->db));
+		msg[strcspn(msg, "\n")] = '\0';
+		PQfinish(a->db);
+		a->db = NULL;
+		return fail("cannot connect to the database: %s", msg), -1;
+	}
+	PQsetNoticeReceiver(a->db, notice_receiver, NULL);
+	/* Dates without a time ("2021-05-01") then mean midnight UTC, whatever
+	 * the server's or the role's default. */
+	struct db_err err;
+	if (db_run(a->db, "SET TIME ZONE 'UTC'", 0, NULL, &err) != 0)
+		return fail("setting up the session: %s", err.message), -1;
+	return 0;
+}
+
+static void db_err_fill(PGconn *db, const PGresult *res, struct db_err *err)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *constraint = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
+	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+
+	if (!err)
+		return;
+	snprintf(err->sqlstate, sizeof err->sqlstate, "%s", state ? state : "");
+	snprintf(err->constraint, sizeof err->constraint, "%s", constraint ? constraint : "");
+	if (msg) {
+		snprintf(err->message, sizeof err->message, "%s", msg);
+	} else {
+		/* No result at all: the connection is gone or memory ran out. */
+		snprintf(err->message, sizeof err->message, "%s", PQerrorMessage(db));
+		err->message[strcspn(err->message, "\n")] = '\0';
+	}
+}
+
+PGresult *db_exec(PGconn *db, const char *sql, int nparams, const char *const *params, struct db_err *err)
+{
+	PGresult *res = PQexecParams(db, sql, nparams, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+		return res;
+	db_err_fill(db, res, err);
+	PQclear(res);
+	return NULL;
+}
+
+int db_run(PGconn *db, const char *sql, int nparams, const char *const *params, struct db_err *err)
+{
+	PGresult *res = db_exec(db, sql, nparams, params, err);
+	if (!res)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+int db_begin(PGconn *db, struct db_err *err)
+{
+	return db_run(db, "BEGIN", 0, NULL, err);
+}
+
+void db_rollback(PGconn *db)
+{
+	/* Nothing to report if this fails too: the server rolls back an
+	 * aborted transaction when the session ends anyway. */
+	PGresult *res = PQexecParams(db, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0);
+	PQclear(res);
+}
+
+int db_commit(PGconn *db, struct db_err *err)
+{
+	return db_run(db, "COMMIT", 0, NULL, err);
+}
+
+/* The unique indexes a user can run into, in words. */
+static const struct {
+	const char *constraint;
+	const char *reason;
+} unique_reasons[] = {
+	{ "index_users_on_lower_username", "that username is taken" },
+	{ "index_users_on_lower_email", "that email belongs to another user" },
+	{ "index_routes_on_lower_path", "that path is taken by another user, group or project" },
+	{ "index_keys_on_fingerprint_sha256", "that key is already in use" },
+	{ "personal_access_tokens_token_digest_key", "that token is already in use" },
+	{ "cluster_agent_tokens_token_digest_key", "that token is already in use" },
+	{ "cluster_agents_project_id_name_key", "the project already has an agent of that name" },
+	{ "namespaces_pkey", "that id belongs to another namespace" },
+};
+
+const char *db_err_reason(const struct db_err *err)
+{
+	if (strcmp(err->sqlstate, "23505") == 0)
+		for (size_t i = 0; i < sizeof unique_reasons / sizeof unique_reasons[0]; i++)
+			if (strcmp(err->constraint, unique_reasons[i].constraint) == 0)
+				return unique_reasons[i].reason;
+	return err->message;
+}
+
+int db_find_route(PGconn *db, const char *full_path, struct route *r, struct db_err *err)
+{
+	static const char sql[] =
+		"SELECT r.source_id, r.project_id IS NOT NULL, coalesce(n.type = 'User', false),"
+		"       coalesce(p.visibility_level, n.visibility_level), r.path"
+		"  FROM routes r"
+		"  LEFT JOIN namespaces n ON n.id = r.namespace_id"
+		"  LEFT JOIN projects p ON p.id = r.project_id"
+		" WHERE lower(r.path) = lower($1)";
+	const char *params[] = { full_path };
+	PGresult *res = db_exec(db, sql, 1, params, err);
+
+	if (!res)
+		return -1;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return 0;
+	}
+	r->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	r->is_project = PQgetvalue(res, 0, 1)[0] == 't';
+	r->is_user_ns = PQgetvalue(res, 0, 2)[0] == 't';
+	r->visibility = atoi(PQgetvalue(res, 0, 3));
+	snprintf(r->path, sizeof r->path, "%s", PQgetvalue(res, 0, 4));
+	PQclear(res);
+	return 1;
+}
+
+int db_find_user(PGconn *db, const char *username, long long *id, struct db_err *err)
+{
+	const char *params[] = { username };
+	PGresult *res = db_exec(db, "SELECT id FROM users WHERE lower(username) = lower($1)", 1, params, err);
+
+	if (!res)
+		return -1;
+	int found = PQntuples(res) == 1;
+	if (found)
+		*id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return found;
+}
+
+/* Width on a terminal, roughly: code points, not bytes. */
+static size_t display_width(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+/* Control characters would let stored text move the cursor or forge lines. */
+static void print_cell(const char *s, size_t width, bool last)
+{
+	for (const char *p = s; *p; p++)
+		putchar((unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p);
+	if (!last)
+		for (size_t w = display_width(s); w < width + 2; w++)
+			putchar(' ');
+}
+
+void print_table(PGresult *res, const char *const *headings)
+{
+	int rows = PQntuples(res), cols = PQnfields(res);
+	size_t width[32] = { 0 };
+
+	if (cols > 32)
+		cols = 32;
+	for (int c = 0; c < cols; c++)
+		width[c] = display_width(headings[c]);
+	for (int r = 0; r < rows; r++)
+		for (int c = 0; c < cols; c++) {
+			size_t w = PQgetisnull(res, r, c) ? 1 : display_width(PQgetvalue(res, r, c));
+			if (w > width[c])
+				width[c] = w;
+		}
+	for (int c = 0; c < cols; c++)
+		print_cell(headings[c], width[c], c == cols - 1);
+	putchar('\n');
+	for (int r = 0; r < rows; r++) {
+		for (int c = 0; c < cols; c++)
+			print_cell(PQgetisnull(res, r, c) ? "-" : PQgetvalue(res, r, c), width[c], c == cols - 1);
+		putchar('\n');
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct admin a = { 0 };
+	int c, status;
+
+	log_init(ADMIN_NAME, false);
+	a.config_file = getenv("GLIA_CONFIG");
+	if (!a.config_file || !*a.config_file)
+		a.config_file = GLIA_DEFAULT_CONFIG;
+
+	opterr = 0;
+	/* '+': stop at the command word; what follows belongs to the command. */
+	while ((c = getopt_long(argc, argv, "+:c:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			a.config_file = optarg;
+			break;
+		case 'h':
+			print_help();
+			return ADMIN_OK;
+		case 'V':
+			printf("%s (%s) %s\n", ADMIN_NAME, PACKAGE_NAME, PACKAGE_VERSION);
+			return ADMIN_OK;
+		default:
+			return option_error(c, argv);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("no command given");
+
+	const struct command *cmd = NULL;
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(argv[optind], commands[i].name) == 0)
+			cmd = &commands[i];
+	if (!cmd)
+		return usage_error("unknown command \"%s\"", argv[optind]);
+
+	int first = optind;
+	options_reset();
+	status = cmd->run(&a, argc - first, argv + first);
+
+	if (a.db)
+		PQfinish(a.db);
+	if (a.conf_loaded)
+		conf_free(&a.conf);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "%s: error writing output: %s\n", ADMIN_NAME, strerror(errno));
+		return ADMIN_FAIL;
+	}
+	return status;
+}

@@ -1,0 +1,129 @@
+/* glia-admin: what its command files share — the run context, database
+ * helpers, and the rules for names, levels and tokens (GitLab's model rules
+ * that both `import` and the everyday commands enforce). */
+#ifndef GLIA_ADMIN_H
+#define GLIA_ADMIN_H
+
+#include "conf.h"
+#include "token.h"
+#include "sshkey.h"
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define ADMIN_NAME "glia-admin"
+
+/* Exit statuses: success, failure (nothing or everything done), bad usage. */
+enum { ADMIN_OK = 0, ADMIN_FAIL = 1, ADMIN_USAGE = 2 };
+
+/* One run: the configuration is read and the database connected only when
+ * a command needs them, so that --help works anywhere. */
+struct admin {
+	const char *config_file;
+	bool conf_loaded;
+	struct glia_conf conf;
+	PGconn *db;
+};
+
+/* Why a statement failed, for messages that name what was wrong. */
+struct db_err {
+	char sqlstate[6];
+	char constraint[64];
+	char message[512];
+};
+
+/* admin.c: messages and options */
+int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));	/* returns ADMIN_FAIL */
+int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));	/* returns ADMIN_USAGE */
+/* For getopt_long's '?' and ':' returns (with opterr = 0 and a ':' first in
+ * the short options): the one-line usage error. */
+int option_error(int c, char **argv);
+void print_help(void);
+/* Resets getopt for a command's own argv, where argv[0] is the command word. */
+void options_reset(void);
+
+/* admin.c: configuration and database */
+int admin_load_config(struct admin *a);
+int admin_connect(struct admin *a);
+/* Runs one parameterized statement; returns the result when the statement
+ * succeeded, else NULL with err filled in. The caller clears the result. */
+PGresult *db_exec(PGconn *db, const char *sql, int nparams, const char *const *params, struct db_err *err);
+/* db_exec for statements whose result is not needed: 0 or -1. */
+int db_run(PGconn *db, const char *sql, int nparams, const char *const *params, struct db_err *err);
+/* A readable reason for a failed statement: friendly words for the unique
+ * indexes users meet (a taken username or path, a known key), else the
+ * server's message. */
+const char *db_err_reason(const struct db_err *err);
+int db_begin(PGconn *db, struct db_err *err);
+void db_rollback(PGconn *db);
+int db_commit(PGconn *db, struct db_err *err);
+
+/* What a full path ("gnuwget/wget2") names, case-insensitively. */
+struct route {
+	long long id;		/* namespaces.id or projects.id */
+	bool is_project;
+	bool is_user_ns;	/* a user's personal namespace */
+	int visibility;		/* visibility_level of that namespace or project */
+	char path[1024];	/* the stored spelling */
+};
+/* 1 found, 0 not found, -1 failed (err). */
+int db_find_route(PGconn *db, const char *full_path, struct route *r, struct db_err *err);
+int db_find_user(PGconn *db, const char *username, long long *id, struct db_err *err);
+
+/* Prints rows as aligned columns under the given headings (one per column
+ * of res), one row per line; NULL shows as "-". */
+void print_table(PGresult *res, const char *const *headings);
+
+/* commands.c: GitLab's rules */
+/* A user, group or project path segment (GitLab's PathRegex). */
+bool valid_path_segment(const char *s);
+/* A top-level path that would shadow one of GitLab's own routes. */
+bool reserved_top_level(const char *s);
+/* A project path segment: also not ending in .wiki or .design. */
+bool valid_project_path(const char *s);
+/* "private", "internal", "public" → 0, 10, 20; -1 otherwise. */
+int visibility_parse(const char *s);
+const char *visibility_name(int level);
+/* 10..50 or guest, reporter, developer, maintainer, owner; -1 otherwise. */
+int access_level_parse(const char *s);
+const char *access_level_name(int level);
+/* Push/merge levels of a protected branch: 0 no one, 30, 40, 60 admins. */
+bool valid_protected_level(long long level);
+bool valid_user_state(const char *s);
+extern const char *const user_states[];	/* NULL-terminated */
+bool valid_scope(const char *s);
+extern const char *const token_scopes[];	/* NULL-terminated */
+/* YYYY-MM-DD, a real calendar day. */
+bool valid_date(const char *s);
+/* A date, or an RFC 3339 timestamp such as 2021-05-01T12:00:00Z. */
+bool valid_timestamp(const char *s);
+bool valid_email(const char *s);
+/* A git branch name or pattern as protected_branches and default_branch
+ * hold: printable, no spaces, no "..", not starting with '-' or '/'. */
+bool valid_branch_name(const char *s);
+/* A Kubernetes agent name: a DNS label. */
+bool valid_agent_name(const char *s);
+
+/* Parses an OpenSSH public key line and checks its type is one GitLab
+ * accepts; md5 receives the legacy "xx:xx:..." fingerprint. */
+#define SSHKEY_MD5_LEN 47
+int admin_key_parse(const char *line, struct sshkey *key, char md5[SSHKEY_MD5_LEN + 1], char *err, size_t errlen);
+
+/* Reads the pepper: the file's bytes without one trailing newline ("\n",
+ * "\r\n" or "\r", as Ruby's chomp). An unset file name or an empty key is an
+ * error. *out is malloc'ed; the caller cleanses and frees it. */
+int pepper_load(const char *file, unsigned char **out, size_t *len, char *err, size_t errlen);
+void pepper_free(unsigned char *pepper, size_t len);
+
+/* The commands */
+int cmd_migrate(struct admin *a, int argc, char **argv);
+int cmd_import(struct admin *a, int argc, char **argv);
+int cmd_user(struct admin *a, int argc, char **argv);
+int cmd_key(struct admin *a, int argc, char **argv);
+int cmd_group(struct admin *a, int argc, char **argv);
+int cmd_project(struct admin *a, int argc, char **argv);
+int cmd_member(struct admin *a, int argc, char **argv);
+int cmd_token(struct admin *a, int argc, char **argv);
+
+#endif

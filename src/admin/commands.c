@@ -1,0 +1,1077 @@
+/* glia-admin's everyday commands (user, key, group, project, member, token)
+ * and the rules they share with import: GitLab's path, level, scope and date
+ * rules, key checks, and token digests. */
+#include "config.h"
+#include "admin.h"
+#include "secret.h"
+#include "token.h"
+#include "util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+
+/* ---- Rules ------------------------------------------------------------ */
+
+static bool ends_with_ci(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+static bool path_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+	       c == '-' || c == '.';
+}
+
+/* Mirrors glia_valid_path() in db/migrations/0001_initial.sql. */
+bool valid_path_segment(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 255)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!path_char(s[i]))
+			return false;
+	if (s[0] == '-' || s[n - 1] == '.')
+		return false;
+	return !ends_with_ci(s, ".git") && !ends_with_ci(s, ".atom");
+}
+
+bool reserved_top_level(const char *s)
+{
+	/* "snippets/7" is a personal snippet's path (the routes table refuses it too). */
+	return strcasecmp(s, "snippets") == 0;
+}
+
+bool valid_project_path(const char *s)
+{
+	return valid_path_segment(s) && !ends_with_ci(s, ".wiki") && !ends_with_ci(s, ".design");
+}
+
+static const struct {
+	const char *name;
+	int level;
+} visibilities[] = { { "private", 0 }, { "internal", 10 }, { "public", 20 } };
+
+int visibility_parse(const char *s)
+{
+	for (size_t i = 0; i < sizeof visibilities / sizeof visibilities[0]; i++)
+		if (strcmp(s, visibilities[i].name) == 0)
+			return visibilities[i].level;
+	return -1;
+}
+
+const char *visibility_name(int level)
+{
+	for (size_t i = 0; i < sizeof visibilities / sizeof visibilities[0]; i++)
+		if (visibilities[i].level == level)
+			return visibilities[i].name;
+	return "?";
+}
+
+static const struct {
+	const char *name;
+	int level;
+} access_levels[] = {
+	{ "guest", 10 }, { "reporter", 20 }, { "developer", 30 }, { "maintainer", 40 }, { "owner", 50 },
+};
+
+int access_level_parse(const char *s)
+{
+	for (size_t i = 0; i < sizeof access_levels / sizeof access_levels[0]; i++) {
+		char num[4];
+		snprintf(num, sizeof num, "%d", access_levels[i].level);
+		if (strcasecmp(s, access_levels[i].name) == 0 || strcmp(s, num) == 0)
+			return access_levels[i].level;
+	}
+	return -1;
+}
+
+const char *access_level_name(int level)
+{
+	for (size_t i = 0; i < sizeof access_levels / sizeof access_levels[0]; i++)
+		if (access_levels[i].level == level)
+			return access_levels[i].name;
+	return "?";
+}
+
+bool valid_protected_level(long long level)
+{
+	return level == 0 || level == 30 || level == 40 || level == 60;
+}
+
+const char *const user_states[] = {
+	"active", "blocked", "deactivated", "blocked_pending_approval", "ldap_blocked", NULL,
+};
+
+bool valid_user_state(const char *s)
+{
+	for (size_t i = 0; user_states[i]; i++)
+		if (strcmp(s, user_states[i]) == 0)
+			return true;
+	return false;
+}
+
+/* GitLab's personal access token scopes of 13.x/14.x, sudo included (the
+ * internal API refuses sudo itself when gitlab-shell asks for a token). */
+const char *const token_scopes[] = {
+	"api", "read_api", "read_user", "read_repository", "write_repository",
+	"read_registry", "write_registry", "sudo", NULL,
+};
+
+bool valid_scope(const char *s)
+{
+	for (size_t i = 0; token_scopes[i]; i++)
+		if (strcmp(s, token_scopes[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+static int num(const char *s, size_t n)
+{
+	int v = 0;
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (s[i] - '0');
+	return v;
+}
+
+/* The first 10 characters as YYYY-MM-DD of a real day. */
+static bool date_prefix(const char *s)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	if (strlen(s) < 10 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' ||
+	    !digits(s + 8, 2))
+		return false;
+	int y = num(s, 4), m = num(s + 5, 2), d = num(s + 8, 2);
+	if (y < 1 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+		return false;
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return !(m == 2 && d == 29 && !leap);
+}
+
+bool valid_date(const char *s)
+{
+	return strlen(s) == 10 && date_prefix(s);
+}
+
+bool valid_timestamp(const char *s)
+{
+	if (valid_date(s))
+		return true;
+	if (!date_prefix(s) || (s[10] != 'T' && s[10] != ' '))
+		return false;
+	const char *t = s + 11;
+	if (!digits(t, 2) || t[2] != ':' || !digits(t + 3, 2) || t[5] != ':' || !digits(t + 6, 2))
+		return false;
+	if (num(t, 2) > 23 || num(t + 3, 2) > 59 || num(t + 6, 2) > 60)
+		return false;
+	t += 8;
+	if (*t == '.') {
+		size_t n = strspn(t + 1, "0123456789");
+		if (n == 0 || n > 9)
+			return false;
+		t += 1 + n;
+	}
+	if (strcmp(t, "Z") == 0 || strcmp(t, "z") == 0)
+		return true;
+	return (t[0] == '+' || t[0] == '-') && digits(t + 1, 2) && t[3] == ':' && digits(t + 4, 2) &&
+	       t[6] == '\0' && num(t + 1, 2) <= 23 && num(t + 4, 2) <= 59;
+}
+
+/* Mirrors the users.email CHECK: one '@', something on each side, no spaces. */
+bool valid_email(const char *s)
+{
+	const char *at = strchr(s, '@');
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 255 || !at || at == s || at[1] == '\0' || strchr(at + 1, '@'))
+		return false;
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			return false;
+	return true;
+}
+
+bool valid_branch_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 255 || s[0] == '-' || s[0] == '/' || s[n - 1] == '/' || s[n - 1] == '.')
+		return false;
+	if (strstr(s, "..") || strstr(s, "//") || strstr(s, "@{") || ends_with_ci(s, ".lock"))
+		return false;
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f || strchr("~^:?[\\", *p))
+			return false;
+	return utf8_valid(s, n);
+}
+
+bool valid_agent_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return false;
+	return true;
+}
+
+/* The key types GitLab 13.x/14.x accepts by default. */
+static const char *const key_types[] = {
+	"ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+	"sk-ecdsa-sha2-nistp256@openssh.com", "sk-ssh-ed25519@openssh.com", "ssh-dss", NULL,
+};
+
+int admin_key_parse(const char *line, struct sshkey *key, char md5[SSHKEY_MD5_LEN + 1], char *err, size_t errlen)
+{
+	const char *p = line + strspn(line, " \t");
+	size_t type_len = strcspn(p, " \t");
+	bool known = false;
+
+	for (size_t i = 0; key_types[i]; i++)
+		if (strlen(key_types[i]) == type_len && strncmp(p, key_types[i], type_len) == 0)
+			known = true;
+	if (!known) {
+		/* Quote the type only when it looks like one: the line may be
+		 * anything, even a private key pasted by mistake. */
+		bool plain = type_len > 0 && type_len <= 40 && strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789@.-") >= type_len;
+		if (plain)
+			snprintf(err, errlen, "unsupported key type \"%.*s\" (expected ssh-ed25519, ssh-rsa, ecdsa-sha2-*, sk-* or ssh-dss)",
+				 (int)type_len, p);
+		else
+			snprintf(err, errlen, "not an OpenSSH public key line (\"TYPE BASE64 [COMMENT]\")");
+		return -1;
+	}
+	if (sshkey_parse_line(line, key, err, errlen) != 0)
+		return -1;
+
+	/* The legacy MD5 fingerprint, for the keys.fingerprint column. */
+	unsigned char *blob = malloc(key->body_len / 4 * 3 + 3);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	if (!blob) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	long n = base64_decode(key->body, key->body_len, blob);
+	md5[0] = '\0';
+	if (n > 0 && EVP_Digest(blob, (size_t)n, md, &mdlen, EVP_md5(), NULL) && mdlen == 16)
+		for (unsigned i = 0; i < 16; i++)
+			snprintf(md5 + 3 * i, 4, i < 15 ? "%02x:" : "%02x", md[i]);
+	/* No MD5 (a FIPS build) is not an error: the column is optional. */
+	free(blob);
+	return 0;
+}
+
+/* ---- Tokens ----------------------------------------------------------- */
+
+/* The same file checks as the service's (secret_read_file), so that
+ * glia-admin never stores tokens under a key that glia would refuse. */
+int pepper_load(const char *file, unsigned char **out, size_t *len, char *err, size_t errlen)
+{
+	unsigned char buf[SECRET_MAX];
+	char why[256];
+
+	*out = NULL;
+	*len = 0;
+	if (!file || !*file) {
+		snprintf(err, errlen, "token_pepper_file is not set in the configuration");
+		return -1;
+	}
+	long n = secret_read_chomped(file, buf, sizeof buf, why, sizeof why);
+	if (n < 0) {
+		snprintf(err, errlen, "token_pepper_file %s", why);
+		return -1;
+	}
+	*out = malloc((size_t)n);
+	if (!*out) {
+		OPENSSL_cleanse(buf, sizeof buf);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	memcpy(*out, buf, (size_t)n);
+	*len = (size_t)n;
+	OPENSSL_cleanse(buf, sizeof buf);
+	return 0;
+}
+
+void pepper_free(unsigned char *pepper, size_t len)
+{
+	if (pepper)
+		OPENSSL_cleanse(pepper, len);
+	free(pepper);
+}
+
+/* glpat- and 20 characters of GitLab's alphabet, [A-Za-z0-9_-]. */
+#define TOKEN_RANDOM_CHARS 20
+static int token_generate(char *out, size_t outlen)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+	unsigned char rnd[TOKEN_RANDOM_CHARS];
+
+	if (outlen < 6 + TOKEN_RANDOM_CHARS + 1 || RAND_bytes(rnd, sizeof rnd) != 1)
+		return -1;
+	memcpy(out, "glpat-", 6);
+	/* 64 symbols: the low six bits of a byte pick one without bias. */
+	for (size_t i = 0; i < TOKEN_RANDOM_CHARS; i++)
+		out[6 + i] = alphabet[rnd[i] & 63];
+	out[6 + TOKEN_RANDOM_CHARS] = '\0';
+	OPENSSL_cleanse(rnd, sizeof rnd);
+	return 0;
+}
+
+/* ---- Helpers of the commands ------------------------------------------- */
+
+/* Today in UTC, as YYYY-MM-DD (dates compare as strings). */
+static void today(char out[11])
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+static int check_text(const char *what, const char *s, size_t max, bool allow_empty)
+{
+	size_t n = strlen(s);
+	if (!utf8_valid(s, n))
+		return usage_error("%s is not valid UTF-8", what);
+	if (n > max || (!allow_empty && n == 0))
+		return usage_error("%s must be 1 to %zu bytes long", what, max);
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return usage_error("%s contains a control character", what);
+	return 0;
+}
+
+static int check_future_date(const char *what, const char *s)
+{
+	char now[11];
+	if (!valid_date(s))
+		return usage_error("%s: expected a date as YYYY-MM-DD, not \"%s\"", what, s);
+	today(now);
+	if (strcmp(s, now) <= 0)
+		return usage_error("%s: %s is not in the future", what, s);
+	return 0;
+}
+
+/* A group (not a project, not a user's namespace) by full path. */
+static int find_group(struct admin *a, const char *full_path, struct route *r)
+{
+	struct db_err err;
+	int found = db_find_route(a->db, full_path, r, &err);
+	if (found < 0)
+		return fail("looking up group \"%s\": %s", full_path, err.message);
+	if (!found)
+		return fail("group \"%s\" not found", full_path);
+	if (r->is_project)
+		return fail("\"%s\" is a project, not a group", full_path);
+	if (r->is_user_ns)
+		return fail("\"%s\" is a user's namespace, not a group", full_path);
+	return 0;
+}
+
+static int find_user(struct admin *a, const char *username, long long *id)
+{
+	struct db_err err;
+	int found = db_find_user(a->db, username, id, &err);
+	if (found < 0)
+		return fail("looking up user \"%s\": %s", username, err.message);
+	if (!found)
+		return fail("user \"%s\" not found", username);
+	return 0;
+}
+
+struct verb {
+	const char *name;
+	int (*run)(struct admin *a, int argc, char **argv);
+};
+
+/* argv[0] is the noun, argv[1] the verb; the verb gets argv + 1. */
+static int dispatch(struct admin *a, const struct verb *verbs, int argc, char **argv)
+{
+	char names[128] = "";
+
+	/* --help anywhere before "--" answers, as GNU tools do. */
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || (i == 1 && strcmp(argv[i], "-h") == 0)) {
+			print_help();
+			return ADMIN_OK;
+		}
+	for (size_t i = 0; verbs[i].name; i++) {
+		if (argc >= 2 && strcmp(argv[1], verbs[i].name) == 0)
+			return verbs[i].run(a, argc - 1, argv + 1);
+		snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", verbs[i].name);
+	}
+	if (argc < 2)
+		return usage_error("%s: missing subcommand (%s)", argv[0], names);
+	return usage_error("%s: unknown subcommand \"%s\" (%s)", argv[0], argv[1], names);
+}
+
+/* After the options: the count of operands must be in [min, max]. */
+#define OPTIONS_END(argc, argv, min, max, what)                                                  \
+	do {                                                                                      \
+		if ((argc) - optind < (min) || (argc) - optind > (max))                           \
+			return usage_error("%s: expected %s", (argv)[0], (what));                  \
+	} while (0)
+
+/* For commands without options: 0, or the usage error's status. */
+static int no_options(int argc, char **argv)
+{
+	static const struct option none[] = { { NULL, 0, NULL, 0 } };
+	int c = getopt_long(argc, argv, ":", none, NULL);
+	return c == -1 ? 0 : option_error(c, argv);
+}
+
+static void fmt_id(char *buf, size_t n, long long v)
+{
+	snprintf(buf, n, "%lld", v);
+}
+
+/* ---- user ------------------------------------------------------------- */
+
+static int user_add(struct admin *a, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "name", required_argument, NULL, 'n' }, { "email", required_argument, NULL, 'e' },
+		{ "admin", no_argument, NULL, 'a' },      { "state", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *name = NULL, *email = NULL, *state = "active";
+	bool admin = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n': name = optarg; break;
+		case 'e': email = optarg; break;
+		case 'a': admin = true; break;
+		case 's': state = optarg; break;
+		default: return option_error(c, argv);
+		}
+	}
+	OPTIONS_END(argc, argv, 1, 1, "USERNAME");
+	const char *username = argv[optind];
+	if (!valid_path_segment(username) || reserved_top_level(username))
+		return usage_error("user add: \"%s\" is not a valid username (letters, digits, '_', '-', '.')", username);
+	if (!name)
+		return usage_error("user add: --name is required");
+	if (check_text("--name", name, 255, false) != 0)
+		return ADMIN_USAGE;
+	if (email && !valid_email(email))
+		return usage_error("user add: \"%s\" is not an email address", email);
+	if (!valid_user_state(state))
+		return usage_error("user add: --state must be one of active, blocked, deactivated, "
+				   "blocked_pending_approval, ldap_blocked");
+	if (admin_connect(a) != 0)
+		return ADMIN_FAIL;
+
+	struct db_err err;
+	const char *params[] = { username, name, email, admin ? "t" : "f", state };
+	PGresult *res = db_exec(a->db,
+				"INSERT INTO users (username, name, email, admin, state)"
+				" VALUES ($1, $2, $3, $4, $5) RETURNING id",
+				5, params, &err);
+	if (!res)
+		return fail("cannot add user \"%s\": %s", username, db_err_reason(&err));
+	printf("added user %s (id %s)\n", username, PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return ADMIN_OK;
+}
+
+static int user_list(struct admin *a, int argc, char **argv)
+{
+	static const char *const headings[] = { "ID", "USERNAME", "NAME", "EMAIL", "STATE", "ADMIN", "2FA", "KEYS" };
+	int c;
+
+	if ((c = no_options(argc, argv)) != 0)
+		return c;
+	OPTIONS_END(argc, argv, 0, 0, "no arguments");
+	if (admin_connect(a) != 0)
+		return ADMIN_FAIL;
+
+	struct db_err err;
+	PGresult *res = db_exec(a->db,
+				"SELECT u.id, u.username, u.name, u.email, u.state,"
+				"       CASE WHEN u.admin THEN 'yes' ELSE 'no' END,"
+				"       CASE WHEN u.otp_required_for_login THEN 'on' ELSE 'off' END,"
+				"       (SELECT count(*) FROM keys k WHERE k.user_id = u.id AND k.type = 'Key')"
+				"  FROM users u ORDER BY u.id",
+				0, NULL, &err);
+	if (!res)
+		return fail("listing users: %s", err.message);
+	print_table(res, headings);
+	PQclear(res);
+	return ADMIN_OK;
+}
+
+static int user_block(struct admin *a, int argc, char **argv)
+{
+	int c;
+
+	if ((c = no_options(argc, argv)) != 0)
+		return c;
+	OPTIONS_END(argc, argv, 1, 1, "USERNAME");
+	const char *username = argv[optind];
+	if (admin_connect(a) != 0)
+		return ADMIN_FAIL;
+
+	struct db_err err;
+	const char *params[] = { username };
+	PGresult *res = db_exec(a->db,
+				"UPDATE users SET state = 'blocked'"
+				" WHERE lower(username) = lower($1) AND state <> 'blocked' RETURNING username",
+				1, params, &err);
+	if (!res)
+		return fail("blocking user \"%s\": %s", username, err.message);
+	bool changed = PQntuples(res) == 1;
+	PQclear(res);
+	if (changed) {
+		printf("blocked user %s\n", username);
+		return ADMIN_OK;
+	}
+	long long id;
+	if (find_user(a, username, &id) != 0)
+		return ADMIN_FAIL;
+	printf("user %s was already blocked\n", username);
+	return ADMIN_OK;
+}
+
+int cmd_user(struct admin *a, int argc, char **argv)
+{
+	static const struct verb verbs[] = {
+		{ "add", user_add }, { "list", user_list }, { "block", user_block }, { NULL, NULL },
+	};
+	return dispatch(a, verbs, argc, argv);
+}
+
+/* ---- key -------------------------------------------------------------- */
+
+static int key_add(struct admin *a, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "title", required_argument, NULL, 't' }, { "expires", required_argument, NULL, 'e' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *title = NULL, *expires = NULL;
+	struct sshkey key;
+	char md5[SSHKEY_MD5_LEN + 1], msg[256], fallback[64];
+	int c;
+
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (c) {
+		case 't': title = optarg; break;
+		case 'e': expires = optarg; break;
+		default: return option_error(c, argv);
+		}
+	}
+	OPTIONS_END(argc, argv, 2, 2, "USERNAME 'KEY LINE'");
+	const char *username = argv[optind], *line = argv[optind + 1];
+	if (admin_key_parse(line, &key, md5, msg, sizeof msg) != 0)
+		return usage_error("key add: %s", msg);
+	if (!title) {
+		/* GitLab fills the title from the key's comment. */
+		if (*key.comment) {
+			title = key.comment;
+		} else {
+			snprintf(fallback, sizeof fallback, "SHA256:%s", key.fingerprint);
+			title = fallback;
+		}
+	}
+	if (check_text("the title", title, 255, false) != 0)
+		return ADMIN_USAGE;
+	if (expires && check_future_date("--expires", expires) != 0)
+		return ADMIN_USAGE;
+	if (admin_connect(a) != 0)
+		return ADMIN_FAIL;
+	long long user_id;
+	if (find_user(a, username, &user_id) != 0)
+		return ADMIN_FAIL;
+
+	/* Store the line without surrounding blanks, as GitLab strips it. */
+	size_t start = strspn(line, " \t"), end = strlen(line);
+	while (end > start && (line[end - 1] == ' ' || line[end - 1] == '\t'))
+		end--;
+	char *stored = strndup(line + start, end - start);
+	char uid[24];
+	if (!stored)
+		return fail("out of memory");
+	fmt_id(uid, sizeof uid, user_id);
+	struct db_err err;
+	const char *params[] = { uid, title, stored, key.fingerprint, md5[0] ? md5 : NULL, expires };
+	PGresult *res = db_exec(a->db,
+				"INSERT INTO keys (user_id, title, key, fingerprint_sha256, fingerprint, expires_at)"
+				" VALUES ($1, $2, $3, $4, $5, ($6::date)::timestamp AT TIME ZONE 'UTC') RETURNING id",
+				6, params, &err);
+	free(stored);
+	if (!res) {
+		if (strcmp(err.constraint, "index_keys_on_fingerprint_sha256") == 0) {
+			const char *fp[] = { key.fingerprint };
+			PGresult *owner = db_exec(a->db,
+						  "SELECT k.id, k.type, coalesce(u.username, '-') FROM keys k"
+						  " LEFT JOIN users u ON u.id = k.user_id WHERE k.fingerprint_sha256 = $1",
+						  1, fp, &err);
+			if (owner && PQntuples(owner) == 1) {
+				fail("key SHA256:%s is already in use (%s %s of user %s)", key.fingerprint,
+				     strcmp(PQgetvalue(owner, 0, 1), "Key") ? "deploy key" : "key",
+				     PQgetvalue(owner, 0, 0), PQgetvalue(owner, 0, 2));
+				PQclear(owner);
+				return ADMIN_FAIL;
+			}
+			PQclear(owner);
+		}
+		return fail("cannot add the key: %s", db_err_reason(&err));
+	}
+	printf("added key %s (SHA256:%s) to user %s\n", PQgetvalue(res, 0, 0), key.fingerprint, username);
+	PQclear(res);
+	return ADMIN_OK;
+}
+
+static int key_list(struct admin *a, int argc, char **argv)
+{
+	static const char *const headings[] = { "ID", "USER", "TYPE", "TITLE", "FINGERPRINT", "EXPIRES", "CREATED" };
+	int c;
+
+	if ((c = no_options(argc, argv)) != 0)
+		return c;
+	OPTIONS_END(argc, argv, 0, 1, "[USERNAME]");
+	const char *username = optind < argc ? argv[optind] : NULL;
+	if (admin_connect(a) != 0)
+		return ADMIN_FAIL;
+	long long user_id = 0;
+	if (username && find_user(a, username, &user_id) != 0)
+		return ADMIN_FAIL;
+
+	char uid[24];
+	fmt_id(uid, sizeof uid, user_id);
+	struct db_err err;
+	const char *params[] = { username ? uid : NULL };
+	PGresult *res = db_exec(a->db,
+				"SELECT k.id, u.username, CASE k.type WHEN 'Key' THEN 'user' ELSE 'deploy' END,"
+				"       k.title, 'SHA256:' || k.fingerprint_sha256,"
+				"       to_char(k.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),"
+				"       to_char(k.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+				"  FROM keys k LEFT JOIN users u ON u.id = k.user_id"
+				" WHERE $1::bigint IS NULL OR k.user_id = $1::bigint"
+				" ORDER BY k.id",
+				1, params, &err);
+	if (!res)
+		return fail("listing keys: %s", err.message);
+	print_table(res, headings);
+	PQclear(res);
+	return ADMIN_OK;
+}
+
+static int key_rm(struct admin *a, int argc, char **argv)
+{
+	long long id;
+	int c;
+
+	if ((c = no_options(argc, argv)) != 0)
+		return c;
+	OPTIONS_END(argc, argv, 1, 1, "ID");
+	if (parse_id(argv[optind], strlen(argv[optind]), &id) != 0)
+		return usage_error("key rm: \"%s\" is not a key id", argv[optind]);
+	if (admin_connect(a) != 0)
+		return ADMIN_FAIL;
+
+	struct db_err err;
+	const char *params[] = { argv[optind] };
+	PGresult *res = db_exec(a->db, "DELETE FROM keys WHERE id = $1 RETURNING type", 1, params, &err);
+	if (!res)
+		return fail("removing key %s: %s", argv[optind], err.message);
+	int n = PQntuples(res);
+	bool deploy = n == 1 && strcmp(PQgetvalue(res, 0, 0), "DeployKey") == 0;
+	PQclear(res);
+	if (n == 0)
+		return fail("key %s not found", argv[optind]);
+	printf("removed %s %lld\n", deploy ? "deploy key" : "key", id);
+	return ADMIN_OK;
+}
+
+int cmd_key(struct admin *a, int argc, char **argv)
+{
+	static const struct verb verbs[] = {
+		{ "add", key_add }, { "list", key_list }, { "rm", key_rm }, { NULL, NULL },
+	};
+	return dispatch(a, verbs, argc, argv);
+}
+
+/* ---- group, project ---------------------------------------------------- */
+
+static int parse_visibility_opt(const char *s, int *out)
+{
+	*out = visibility_parse(s);
+	if (*out < 0)
+		return usage_error("--visibility must be private, internal or public, not \"%s\"", s);
+	return 0;
+}
+
+/* GitLab refuses a group or project more visible than its namespace. */
+static int check_visibility_within(int visibility, const struct route *ns)
+{
+	if (visibility > ns->visibility)
+		return fail("visibility %s is not allowed inside \"%s\", which is %s", visibility_name(visibility),
+			    ns->path, visibility_name(ns->visibility));
+	return 0;
+}
+
+static int group_add(struct admin *a, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "name", required_argument, NULL, 'n' }, { "parent", required_argument, NULL, 'p' },
+		{ "visibility", required_argument, NULL, 'v' }, { NULL, 0, NULL, 0 },
+	};
+	const char *name = NULL, *parent = NULL;
+	int visibility = 0, c;
+	char *copy = NULL;
+
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n': name = optarg; break;
+		case 'p': parent = optarg; break;
+		case 'v':
+			if (parse_visibility_opt(optarg, &visibility) != 0)
+				return ADMIN_USAGE;
+			break;
+		default: return option_error(c, argv);
+		}
+	}
+	OPTIONS_END(argc, argv, 1, 1, "PATH");
+	const char *path = argv[optind];
+	/* "a/b" is shorthand for "b --parent a". */
+	const char *slash = strrchr(path, '/');
+	if (slash) {
+		if (parent)
+			return usage_error("group add: give either PARENT/PATH or --parent, not both");
+		copy = strdup(path);
+		if (!copy)
+			return fail("out of memory");
+		copy[slash - path] = '\0';
+		parent = copy;
+		path = copy + (slash - path) + 1;
+	}
+	int rc = ADMIN_USAGE;
+	if (!valid_path_segment(path) || (!parent && reserved_top_level(path))) {
+		usage_error("group add: \"%s\" is not a valid path (letters, digits, '_', '-', '.')", path);
+		goto out;
+	}
+	if (!name)
+		name = path;
+	if (check_text("--name", name, 255, false) != 0)
+		goto out;
+	rc = ADMIN_FAIL;
+	if (admin_connect(a) != 0)
+		goto out;
+	struct route pr = { 0 };
+	if (parent && (find_group(a, parent, &pr) != 0 || check_visibility_within(visibility, &pr) != 0))
+		goto out;
+
+	char pid[24], vis[12];
+	fmt_id(pid, sizeof pid, pr.id);
+	snprintf(vis, sizeof vis, "%d", visibility);
+	struct db_err err;
+	const char *params[] = { path, name, parent ? pid : NULL, vis };
+	PGresult *res = db_exec(a->db,
+				"INSERT INTO namespaces (type, path, name, parent_id, visibility_level)"
+				" VALUES ('Group', $1, $2, $3, $4) RETURNING id",
+				4, params, &err);
+	if (!res) {
+		fail("cannot add group \"%s%s%s\": %s", parent ? pr.path : "", parent ? "/" : "", path,
+		     db_err_reason(&err));
+		goto out;
+	}
+	printf("added group %s%s%s (id %s, %s)\n", parent ? pr.path : "", parent ? "/" : "", path,
+	       PQgetvalue(res, 0, 0), visibility_name(visibility));
+	PQclear(res);
+	rc = ADMIN_OK;
+out:
+	free(copy);
+	return rc;
+}
+
+int cmd_group(struct admin *a, int argc, char **argv)
+{
+	static const struct verb verbs[] = { { "add", group_add }, { NULL, NULL } };
+	return dispatch(a, verbs, argc, argv);
+}
+
+static int project_add(struct admin *a, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "name", required_argument, NULL, 'n' }, { "visibility", required_argument, NULL, 'v' },
+		{ "default-branch", required_argument, NULL, 'b' }, { NULL, 0, NULL, 0 },
+	};
+	const char *name = NULL, *branch = NULL;
+	int visibility = 0, c;
+
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n': name = optarg; break;
+		case 'b': branch = optarg; break;
+		case 'v':
+			if (parse_visibility_opt(optarg, &visibility) != 0)
+				return ADMIN_USAGE;
+			break;
+		default: return option_error(c, argv);
+		}
+	}
+	OPTIONS_END(argc, argv, 1, 1, "FULLPATH");
+	const char *full = argv[optind], *slash = strrchr(full, '/');
+	if (!slash || slash == full)
+		return usage_error("project add: expected NAMESPACE/PROJECT, not \"%s\"", full);
+	const char *path = slash + 1;
+	if (!valid_project_path(path))
+		return usage_error("project add: \"%s\" is not a valid project path", path);
+	if (!name)
+		name = path;
+	if (check_text("--name", name, 255, false) != 0)
+		return ADMIN_USAGE;
+	if (branch && !valid_branch_name(branch))
+		return usage_error("project add: \"%s\" is not a valid branch name", branch);
+	if (admin_connect(a) != 0)
+		return ADMIN_FAIL;
+
+	char *ns_path = strndup(full, (size_t)(slash - full));
+	if (!ns_path)
+		return fail("out of memory");
+	struct route ns;
+	struct db_err err;
+	int found = db_find_route(a->db, ns_path, &ns, &err);
+	int rc = ADMIN_FAIL;
+	if (found < 0)
+		fail("looking up namespace \"%s\": %s", ns_path, err.message);
+	else if (!found || ns.is_project)
+		fail("namespace \"%s\" not found (add the group or user first)", ns_path);
+	else if (check_visibility_within(visibility, &ns) == 0)
+		rc = ADMIN_OK;
+	free(ns_path);
+	if (rc != ADMIN_OK)
+		return rc;
+
+	char nsid[24], vis[12];
+	fmt_id(nsid, sizeof nsid, ns.id);
+	snprintf(vis, sizeof vis, "%d", visibility);
+	const char *params[] = { nsid, path, name, vis, branch };
+	PGresult *res = db_exec(a->db,
+				"INSERT INTO projects (namespace_id, path, name, visibility_level, default_branch)"
+				" VALUES ($1, $2, $3, $4, $5) RETURNING id, disk_path",
+				5, params, &err);
+	if (!res)
+		return fail("cannot add project \"%s/%s\": %s", ns.path, path, db_err_reason(&err));
+	printf("added project %s/%s (id %s, %s, %s.git)\n", ns.path, path, PQgetvalue(res, 0, 0),
+	       visibility_name(visibility), PQgetvalue(res, 0, 1));
+	PQclear(res);
+	return ADMIN_OK;
+}
+
+int cmd_project(struct admin *a, int argc, char **argv)
+{
+	static const struct verb verbs[] = { { "add", project_add }, { NULL, NULL } };
+	return dispatch(a, verbs, argc, argv);
+}
+
+/* ---- member ----------------------------------------------------------- */
+
+static int member_add(struct admin *a, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "project", required_argument, NULL, 'p' }, { "group", required_argument, NULL, 'g' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *project = NULL, *group = NULL;
+	int c;
+
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p': project = optarg; break;
+		case 'g': group = optarg; break;
+		default: return option_error(c, argv);
+		}
+	}
+	OPTIONS_END(argc, argv, 2, 2, "USERNAME (--project FULLPATH | --group FULLPATH) ACCESS_LEVEL");
+	if (!project == !group)
+		return usage_error("member add: give exactly one of --project and --group");
+	const char *username = argv[optind];
+	int level = access_level_parse(argv[optind + 1]);
+	if (level < 0)
+		return usage_error("member add: access level must be 10, 20, 30, 40, 50 or guest, reporter, "
+				   "developer, maintainer, owner; not \"%s\"", argv[optind + 1]);
+	if (admin_connect(a) != 0)
+		return ADMIN_FAIL;
+
+	long long user_id;
+	struct route r;
+	struct db_err err;
+	if (find_user(a, username, &user_id) != 0)
+		return ADMIN_FAIL;
+	if (group) {
+		if (find_group(a, group, &r) != 0)
+			return ADMIN_FAIL;
+	} else {
+		int found = db_find_route(a->db, project, &r, &err);
+		if (found < 0)
+			return fail("looking up project \"%s\": %s", project, err.message);
+		if (!found || !r.is_project)
+			return fail("project \"%s\" not found", project);
+	}
+
+	char uid[24], sid[24], lvl[12];
+	fmt_id(uid, sizeof uid, user_id);
+	fmt_id(sid, sizeof sid, r.id);
+	snprintf(lvl, sizeof lvl, "%d", level);
+	const char *params[] = { uid, sid, lvl };
+	PGresult *res = db_exec(a->db,
+				group ? "INSERT INTO members (user_id, namespace_id, access_level) VALUES ($1, $2, $3)"
+					" ON CONFLICT (user_id, namespace_id) WHERE namespace_id IS NOT NULL"
+					" DO UPDATE SET access_level = EXCLUDED.access_level"
+				      : "INSERT INTO members (user_id, project_id, access_level) VALUES ($1, $2, $3)"
+					" ON CONFLICT (user_id, project_id) WHERE project_id IS NOT NULL"
+					" DO UPDATE SET access_level = EXCLUDED.access_level",
+				3, params, &err);
+	if (!res)
+		return fail("cannot add %s to \"%s\": %s", username, r.path, db_err_reason(&err));
+	PQclear(res);
+	printf("%s is now %s (%d) of %s %s\n", username, access_level_name(level), level,
+	       group ? "group" : "project", r.path);
+	return ADMIN_OK;
+}
+
+int cmd_member(struct admin *a, int argc, char **argv)
+{
+	static const struct verb verbs[] = { { "add", member_add }, { NULL, NULL } };
+	return dispatch(a, verbs, argc, argv);
+}
+
+/* ---- token ------------------------------------------------------------ */
+
+/* "api,read_user" → "{api,read_user}", each scope known and given once. */
+static int scopes_literal(const char *list, char *out, size_t outlen)
+{
+	char *copy = strdup(list), *save = NULL;
+	size_t used = 0, count = 0;
+	const char *seen[16];
+
+	if (!copy)
+		return fail("out of memory");
+	out[used++] = '{';
+	for (char *s = strtok_r(copy, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
+		if (!valid_scope(s)) {
+			usage_error("token create: unknown scope \"%s\" (api, read_api, read_user, read_repository, "
+				    "write_repository, read_registry, write_registry, sudo)", s);
+			free(copy);
+			return -1;
+		}
+		for (size_t i = 0; i < count; i++)
+			if (strcmp(seen[i], s) == 0) {
+				usage_error("token create: scope \"%s\" given twice", s);
+				free(copy);
+				return -1;
+			}
+		if (count == sizeof seen / sizeof seen[0] || used + strlen(s) + 3 > outlen) {
+			usage_error("token create: too many scopes");
+			free(copy);
+			return -1;
+		}
+		seen[count++] = s;
+		used += (size_t)snprintf(out + used, outlen - used, "%s%s", count > 1 ? "," : "", s);
+	}
+	free(copy);
+	if (count == 0)
+		return usage_error("token create: --scopes needs at least one scope"), -1;
+	snprintf(out + used, outlen - used, "}");
+	return 0;
+}
+
+static int token_create(struct admin *a, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "scopes", required_argument, NULL, 's' }, { "expires", required_argument, NULL, 'e' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *scopes = NULL, *expires = NULL;
+	char scope_array[256], errbuf[512], token[64], digest[65];
+	unsigned char *pepper = NULL;
+	size_t pepper_len = 0;
+	int c;
+
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's': scopes = optarg; break;
+		case 'e': expires = optarg; break;
+		default: return option_error(c, argv);
+		}
+	}
+	OPTIONS_END(argc, argv, 2, 2, "USERNAME NAME");
+	const char *username = argv[optind], *name = argv[optind + 1];
+	if (check_text("the token name", name, 255, false) != 0)
+		return ADMIN_USAGE;
+	if (!scopes)
+		return usage_error("token create: --scopes is required (e.g. --scopes api)");
+	if (scopes_literal(scopes, scope_array, sizeof scope_array) != 0)
+		return ADMIN_USAGE;
+	if (expires && check_future_date("--expires", expires) != 0)
+		return ADMIN_USAGE;
+	if (admin_load_config(a) != 0)
+		return ADMIN_FAIL;
+	if (pepper_load(a->conf.token_pepper_file, &pepper, &pepper_len, errbuf, sizeof errbuf) != 0)
+		return fail("cannot create a token: %s", errbuf);
+
+	int rc = ADMIN_FAIL;
+	long long user_id;
+	if (admin_connect(a) != 0 || find_user(a, username, &user_id) != 0)
+		goto out;
+	if (token_generate(token, sizeof token) != 0 ||
+	    token_digest(pepper, pepper_len, token, strlen(token), digest) != 0) {
+		fail("cannot create a token: OpenSSL failed");
+		goto out;
+	}
+	char uid[24];
+	fmt_id(uid, sizeof uid, user_id);
+	struct db_err err;
+	const char *params[] = { uid, name, digest, scope_array, expires };
+	if (db_run(a->db,
+		   "INSERT INTO personal_access_tokens (user_id, name, token_digest, scopes, expires_at)"
+		   " VALUES ($1, $2, $3, $4::text[], $5::date)",
+		   5, params, &err) != 0) {
+		fail("cannot create a token: %s", db_err_reason(&err));
+		goto out;
+	}
+	/* The only place a token is ever shown: once, alone on stdout. */
+	printf("%s\n", token);
+	rc = ADMIN_OK;
+out:
+	OPENSSL_cleanse(token, sizeof token);
+	pepper_free(pepper, pepper_len);
+	return rc;
+}
+
+int cmd_token(struct admin *a, int argc, char **argv)
+{
+	static const struct verb verbs[] = { { "create", token_create }, { NULL, NULL } };
+	return dispatch(a, verbs, argc, argv);
+}

@@ -1,0 +1,289 @@
+/* Configuration: one table of keys (name, type, field, reloadable, default,
+ * help), kept alphabetical; the loader, the -t check and the documentation
+ * test all walk it. */
+#include "config.h"
+#include "conf.h"
+#include "log.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum conf_type { T_STRING, T_INT, T_BOOL, T_MS, T_SIZE, T_MODE, T_LOGLEVEL };
+
+struct conf_key {
+	const char *name;
+	enum conf_type type;
+	size_t offset;
+	bool reloadable;
+	const char *dflt;
+	long min, max;
+	const char *help;
+};
+
+#define F(field) offsetof(struct glia_conf, field)
+
+static const struct conf_key conf_keys[] = {
+	{ "database", T_STRING, F(database), false, "dbname=glia application_name=glia", 0, 0,
+	  "libpq connection string (PGHOST, PGUSER, ~/.pgpass... apply to what it leaves out)" },
+	{ "db_connect_timeout", T_MS, F(db_connect_timeout_ms), true, "5s", 1000, 600000,
+	  "how long connecting to PostgreSQL may take" },
+	{ "db_prepare", T_BOOL, F(db_prepare), false, "on", 0, 1,
+	  "prepare statements once per connection; off for PgBouncer in transaction mode" },
+	{ "db_query_timeout", T_MS, F(db_query_timeout_ms), true, "10s", 10, 300000,
+	  "client-side deadline of one query: it is cancelled and the request gets 503" },
+	{ "kas_secret_file", T_STRING, F(kas_secret_file), false, "", 0, 0,
+	  "file with base64 of the 32-byte Kubernetes agent server secret (.gitlab_kas_secret)" },
+	{ "listen", T_STRING, F(listen), false, "", 0, 0,
+	  "unix:PATH or tcp:HOST:PORT; empty: the socket on fd 0 (spawn-fcgi), systemd's, or one CGI request" },
+	{ "listen_backlog", T_INT, F(listen_backlog), false, "128", 1, 65535,
+	  "listen(2) backlog of a socket glia opens itself" },
+	{ "listen_group", T_STRING, F(listen_group), false, "www-data", 0, 0,
+	  "group of a unix socket glia opens: the web server's" },
+	{ "listen_mode", T_MODE, F(listen_mode), false, "0660", 0, 0777,
+	  "mode of a unix socket glia opens" },
+	{ "log_level", T_LOGLEVEL, F(log_level), true, "info", 0, 0,
+	  "error, warning, info or debug" },
+	{ "max_body_size", T_SIZE, F(max_body_size), true, "1048576", 0, 64L * 1024 * 1024,
+	  "largest request body read, in bytes; a larger one gets 413" },
+	{ "max_requests", T_INT, F(max_requests), true, "10000", 0, LONG_MAX,
+	  "a worker is replaced after this many requests (0: never)" },
+	{ "migrations_dir", T_STRING, F(migrations_dir), true, PKGDATADIR "/migrations", 0, 0,
+	  "where glia-admin migrate finds the SQL migrations" },
+	{ "shell_secret_file", T_STRING, F(shell_secret_file), false, SYSCONFDIR "/glia/gitlab_shell_secret", 0, 0,
+	  "the secret shared with gitlab-shell and Gitaly (.gitlab_shell_secret)" },
+	{ "token_pepper_file", T_STRING, F(token_pepper_file), false, "", 0, 0,
+	  "key of the HMAC-SHA256 digests under which tokens are stored" },
+	{ "user", T_STRING, F(user), false, "", 0, 0,
+	  "user to run as once the socket is open, when started as root" },
+	{ "workers", T_INT, F(workers), false, "4", 1, 256,
+	  "number of worker processes" },
+};
+
+#define NKEYS (sizeof conf_keys / sizeof conf_keys[0])
+
+static const struct conf_key *conf_find(const char *name)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(conf_keys[i].name, name) == 0)
+			return &conf_keys[i];
+	return NULL;
+}
+
+__attribute__((format(printf, 3, 4)))
+static int seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* "250ms", "10s", "2m" or a bare number of seconds. */
+static int parse_ms(const char *v, long *out)
+{
+	char *end;
+	errno = 0;
+	if (!isdigit((unsigned char)*v))
+		return -1;
+	long n = strtol(v, &end, 10);
+	if (errno)
+		return -1;
+	long mult;
+	if (strcmp(end, "ms") == 0)
+		mult = 1;
+	else if (*end == '\0' || strcmp(end, "s") == 0)
+		mult = 1000;
+	else if (strcmp(end, "m") == 0)
+		mult = 60000;
+	else
+		return -1;
+	if (n > LONG_MAX / mult)
+		return -1;
+	*out = n * mult;
+	return 0;
+}
+
+static int conf_assign(struct glia_conf *conf, const struct conf_key *k, const char *v,
+		       char *err, size_t errlen)
+{
+	char *base = (char *)conf + k->offset;
+	long n;
+
+	switch (k->type) {
+	case T_STRING: {
+		char *copy = strdup(v);
+		if (!copy)
+			return seterr(err, errlen, "out of memory");
+		free(*(char **)base);
+		*(char **)base = copy;
+		return 0;
+	}
+	case T_BOOL:
+		if (!strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1"))
+			*(bool *)base = true;
+		else if (!strcmp(v, "off") || !strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0"))
+			*(bool *)base = false;
+		else
+			return seterr(err, errlen, "%s: expected on or off, not \"%s\"", k->name, v);
+		return 0;
+	case T_LOGLEVEL:
+		n = log_level_parse(v);
+		if (n < 0)
+			return seterr(err, errlen, "%s: expected error, warning, info or debug", k->name);
+		*(int *)base = (int)n;
+		return 0;
+	case T_MODE: {
+		char *end;
+		errno = 0;
+		n = strtol(v, &end, 8);
+		if (errno || *end || !*v || n < k->min || n > k->max)
+			return seterr(err, errlen, "%s: expected an octal mode such as 0660", k->name);
+		*(int *)base = (int)n;
+		return 0;
+	}
+	case T_MS:
+		if (parse_ms(v, &n) < 0 || n < k->min || n > k->max)
+			return seterr(err, errlen, "%s: expected a duration from %ldms to %lds (e.g. 10s, 500ms)",
+				      k->name, k->min, k->max / 1000);
+		*(int *)base = (int)n;
+		return 0;
+	case T_INT:
+	case T_SIZE: {
+		long long ll;
+		if (parse_int64(v, strlen(v), &ll) < 0 || ll < k->min || ll > k->max)
+			return seterr(err, errlen, "%s: expected an integer from %ld to %ld", k->name, k->min, k->max);
+		if (k->type == T_SIZE)
+			*(size_t *)base = (size_t)ll;
+		else if (k->offset == F(max_requests))
+			*(long *)base = (long)ll;
+		else
+			*(int *)base = (int)ll;
+		return 0;
+	}
+	}
+	return -1;
+}
+
+void conf_defaults(struct glia_conf *conf)
+{
+	char err[256];
+	memset(conf, 0, sizeof *conf);
+	for (size_t i = 0; i < NKEYS; i++)
+		if (conf_assign(conf, &conf_keys[i], conf_keys[i].dflt, err, sizeof err) < 0)
+			die("configuration default: %s", err);
+}
+
+int conf_set(struct glia_conf *conf, const char *key, const char *value, char *err, size_t errlen)
+{
+	const struct conf_key *k = conf_find(key);
+	if (!k)
+		return seterr(err, errlen, "unknown key \"%s\"", key);
+	return conf_assign(conf, k, value, err, errlen);
+}
+
+bool conf_reloadable(const char *key)
+{
+	const struct conf_key *k = conf_find(key);
+	return k && k->reloadable;
+}
+
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+int conf_load(struct glia_conf *conf, const char *file, char *err, size_t errlen)
+{
+	FILE *f = fopen(file, "re");
+	char line[4096];
+	int lineno = 0;
+
+	if (!f)
+		return seterr(err, errlen, "%s: %s", file, strerror(errno));
+	while (fgets(line, sizeof line, f)) {
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			fclose(f);
+			return seterr(err, errlen, "%s:%d: line too long", file, lineno);
+		}
+		char *s = trim(line);
+		if (*s == '\0' || *s == '#')
+			continue;
+		char *eq = strchr(s, '=');
+		if (!eq) {
+			fclose(f);
+			return seterr(err, errlen, "%s:%d: expected key = value", file, lineno);
+		}
+		*eq = '\0';
+		char *key = trim(s), *value = trim(eq + 1);
+		size_t vl = strlen(value);
+		/* A value may be quoted to keep spaces at its ends or a '#'. */
+		if (vl >= 2 && value[0] == '"' && value[vl - 1] == '"') {
+			value[vl - 1] = '\0';
+			value++;
+		} else {
+			char *hash = strstr(value, " #");
+			if (hash)
+				*hash = '\0', value = trim(value);
+		}
+		char msg[256];
+		if (conf_set(conf, key, value, msg, sizeof msg) < 0) {
+			fclose(f);
+			return seterr(err, errlen, "%s:%d: %s", file, lineno, msg);
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+static void conf_value_str(const struct glia_conf *conf, const struct conf_key *k, char *buf, size_t n)
+{
+	const char *base = (const char *)conf + k->offset;
+	switch (k->type) {
+	case T_STRING: snprintf(buf, n, "%s", *(char *const *)base ? *(char *const *)base : ""); break;
+	case T_BOOL: snprintf(buf, n, "%s", *(const bool *)base ? "on" : "off"); break;
+	case T_LOGLEVEL: snprintf(buf, n, "%s", log_level_name(*(const int *)base)); break;
+	case T_MODE: snprintf(buf, n, "%04o", *(const int *)base); break;
+	case T_MS: snprintf(buf, n, "%dms", *(const int *)base); break;
+	case T_SIZE: snprintf(buf, n, "%zu", *(const size_t *)base); break;
+	case T_INT:
+		if (k->offset == F(max_requests))
+			snprintf(buf, n, "%ld", *(const long *)base);
+		else
+			snprintf(buf, n, "%d", *(const int *)base);
+		break;
+	}
+}
+
+void conf_dump(const struct glia_conf *conf, FILE *out)
+{
+	char buf[1024];
+	for (size_t i = 0; i < NKEYS; i++) {
+		conf_value_str(conf, &conf_keys[i], buf, sizeof buf);
+		fprintf(out, "%s = %s%s%s\n", conf_keys[i].name, strchr(buf, ' ') ? "\"" : "", buf,
+			strchr(buf, ' ') ? "\"" : "");
+	}
+}
+
+void conf_free(struct glia_conf *conf)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (conf_keys[i].type == T_STRING) {
+			free(*(char **)((char *)conf + conf_keys[i].offset));
+			*(char **)((char *)conf + conf_keys[i].offset) = NULL;
+		}
+}
+
+size_t conf_key_count(void) { return NKEYS; }
+const char *conf_key_name(size_t i) { return i < NKEYS ? conf_keys[i].name : NULL; }

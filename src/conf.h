@@ -1,0 +1,56 @@
+/* Configuration: the key table, the file parser and the loaded values. */
+#ifndef GLIA_CONF_H
+#define GLIA_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define GLIA_DEFAULT_CONFIG SYSCONFDIR "/glia/glia.conf"
+
+struct glia_conf {
+	char *database;			/* libpq conninfo */
+	int db_connect_timeout_ms;	/* connect_timeout for libpq */
+	bool db_prepare;		/* prepared statements; off for PgBouncer (transaction mode) */
+	int db_query_timeout_ms;	/* client-side deadline of one query */
+	char *kas_secret_file;		/* base64 of 32 bytes (Kubernetes agent server JWT) */
+	char *listen;			/* unix:PATH, tcp:HOST:PORT, or empty: inherit / CGI */
+	int listen_backlog;
+	char *listen_group;		/* group of a unix socket (the web server's) */
+	int listen_mode;		/* mode of a unix socket */
+	int log_level;
+	size_t max_body_size;		/* bytes of request body read at most */
+	long max_requests;		/* a worker exits after this many requests; 0: never */
+	char *migrations_dir;
+	char *shell_secret_file;	/* .gitlab_shell_secret */
+	char *token_pepper_file;	/* key of the HMAC that token digests use */
+	char *user;			/* drop to this user after opening the socket */
+	int workers;
+};
+
+/* Fills conf with the defaults. */
+void conf_defaults(struct glia_conf *conf);
+
+/* Reads FILE over the values in conf. On failure returns -1 and writes a
+ * message naming file and line into err. */
+int conf_load(struct glia_conf *conf, const char *file, char *err, size_t errlen);
+
+/* Parses one "key = value" assignment (as on the command line). */
+int conf_set(struct glia_conf *conf, const char *key, const char *value, char *err, size_t errlen);
+
+/* Whether a key may change on SIGHUP; unknown keys give false. */
+bool conf_reloadable(const char *key);
+
+/* Writes every key with its current value and help, as etc/glia.conf. */
+void conf_dump(const struct glia_conf *conf, FILE *out);
+
+void conf_free(struct glia_conf *conf);
+
+/* The key table, for documentation checks. */
+size_t conf_key_count(void);
+const char *conf_key_name(size_t i);
+
+#endif

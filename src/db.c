@@ -1,0 +1,268 @@
+/* A worker's PostgreSQL connection. Every query goes out with
+ * PQsendQuery{Prepared,Params} and is waited for with poll() against a
+ * deadline: a hung server or a held lock costs one request (503), never the
+ * worker. A connection that fails or overruns is dropped and made again on a
+ * later request, no sooner than an exponential backoff allows, so a database
+ * that is away gets fast 503s rather than a reconnect storm. */
+#include "config.h"
+#include "conf.h"
+#include "db.h"
+#include "log.h"
+#include "util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 2000
+
+struct db {
+	const struct glia_conf *conf;
+	const struct db_stmt *const *statements;
+	PGconn *conn;
+	int64_t next_attempt_ms;
+	int backoff_ms;
+	unsigned long failures;
+};
+
+struct db *db_new(const struct glia_conf *conf, const struct db_stmt *const *statements)
+{
+	struct db *db = calloc(1, sizeof *db);
+	if (!db)
+		return NULL;
+	db->conf = conf;
+	db->statements = statements;
+	return db;
+}
+
+static void db_drop(struct db *db)
+{
+	if (db->conn)
+		PQfinish(db->conn);
+	db->conn = NULL;
+}
+
+void db_free(struct db *db)
+{
+	if (!db)
+		return;
+	db_drop(db);
+	free(db);
+}
+
+unsigned long db_failures(const struct db *db) { return db->failures; }
+
+static void db_failed(struct db *db, const char *what)
+{
+	db->failures++;
+	db->backoff_ms = db->backoff_ms ? db->backoff_ms * 2 : BACKOFF_MIN_MS;
+	if (db->backoff_ms > BACKOFF_MAX_MS)
+		db->backoff_ms = BACKOFF_MAX_MS;
+	db->next_attempt_ms = now_ms() + db->backoff_ms;
+	/* The first line of libpq's message, without its newline. */
+	const char *msg = db->conn ? PQerrorMessage(db->conn) : "out of memory";
+	int len = (int)strcspn(msg, "\n");
+	log_warn("database %s: %.*s (retry in %d ms)", what, len, msg, db->backoff_ms);
+	db_drop(db);
+}
+
+/* Waits until the socket is ready for events or the deadline passes. */
+static int wait_socket(PGconn *conn, short events, int64_t deadline)
+{
+	for (;;) {
+		int64_t left = deadline - now_ms();
+		if (left <= 0)
+			return 0;
+		struct pollfd pfd = { .fd = PQsocket(conn), .events = events };
+		int rc = poll(&pfd, 1, (int)left);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		return rc;
+	}
+}
+
+static int db_prepare_all(struct db *db, int64_t deadline)
+{
+	for (size_t i = 0; db->statements && db->statements[i]; i++) {
+		const struct db_stmt *s = db->statements[i];
+		PGresult *res = NULL;
+		if (!PQsendPrepare(db->conn, s->name, s->sql, s->n_params, NULL))
+			return -1;
+		for (;;) {
+			if (!PQconsumeInput(db->conn))
+				return -1;
+			if (PQisBusy(db->conn)) {
+				if (wait_socket(db->conn, POLLIN, deadline) <= 0)
+					return -1;
+				continue;
+			}
+			PGresult *r = PQgetResult(db->conn);
+			if (!r)
+				break;
+			if (res)
+				PQclear(res);
+			res = r;
+		}
+		bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+		if (!ok)
+			log_error("preparing %s: %s", s->name, res ? PQresultErrorMessage(res) : "no result");
+		PQclear(res);
+		if (!ok)
+			return -1;
+	}
+	return 0;
+}
+
+static int db_connect(struct db *db)
+{
+	char timeout[16];
+	int64_t deadline = now_ms() + db->conf->db_connect_timeout_ms;
+	snprintf(timeout, sizeof timeout, "%d", (db->conf->db_connect_timeout_ms + 999) / 1000);
+	/* The configured string is expanded as a conninfo (or URI); the
+	 * keywords after it fill in only what it leaves out. */
+	const char *const keys[] = { "dbname", "connect_timeout", "fallback_application_name", NULL };
+	const char *const vals[] = { db->conf->database, timeout, "glia", NULL };
+
+	db->conn = PQconnectStartParams(keys, vals, 1);
+	if (!db->conn || PQstatus(db->conn) == CONNECTION_BAD) {
+		db_failed(db, "connection");
+		return DB_UNAVAILABLE;
+	}
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	while (st != PGRES_POLLING_OK) {
+		if (st == PGRES_POLLING_FAILED) {
+			db_failed(db, "connection");
+			return DB_UNAVAILABLE;
+		}
+		if (wait_socket(db->conn, st == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline) <= 0) {
+			db_failed(db, "connection timed out");
+			return DB_UNAVAILABLE;
+		}
+		st = PQconnectPoll(db->conn);
+	}
+	if (PQsetnonblocking(db->conn, 0) != 0 ||
+	    (db->conf->db_prepare && db_prepare_all(db, deadline) < 0)) {
+		db_failed(db, "setup");
+		return DB_UNAVAILABLE;
+	}
+	if (db->failures)
+		log_info("database connection restored");
+	db->backoff_ms = 0;
+	return DB_OK;
+}
+
+int db_ensure(struct db *db)
+{
+	if (db->conn && (PQstatus(db->conn) != CONNECTION_OK || PQsocket(db->conn) < 0 ||
+			 PQtransactionStatus(db->conn) != PQTRANS_IDLE))
+		db_drop(db);
+	if (db->conn)
+		return DB_OK;
+	if (now_ms() < db->next_attempt_ms)
+		return DB_UNAVAILABLE;
+	return db_connect(db);
+}
+
+static int classify(PGresult *res)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	if (!state)
+		return DB_UNAVAILABLE;
+	if (strncmp(state, "22", 2) == 0)
+		return DB_BAD_INPUT;
+	/* connection exceptions, shutdown, too many connections, cancel, lock timeout */
+	if (strncmp(state, "08", 2) == 0 || strncmp(state, "57", 2) == 0 || strcmp(state, "53300") == 0 ||
+	    strcmp(state, "55P03") == 0)
+		return DB_UNAVAILABLE;
+	return DB_ERROR;
+}
+
+/* Sends the statement and collects its result within the deadline. */
+static int db_run(struct db *db, const struct db_stmt *stmt, const char *const *params, PGresult **out)
+{
+	int64_t deadline = now_ms() + db->conf->db_query_timeout_ms;
+	PGresult *last = NULL;
+	int sent = db->conf->db_prepare
+		? PQsendQueryPrepared(db->conn, stmt->name, stmt->n_params, params, NULL, NULL, 0)
+		: PQsendQueryParams(db->conn, stmt->sql, stmt->n_params, NULL, params, NULL, NULL, 0);
+	if (!sent)
+		return DB_UNAVAILABLE;
+	for (;;) {
+		if (!PQconsumeInput(db->conn))
+			goto lost;
+		if (PQisBusy(db->conn)) {
+			int rc = wait_socket(db->conn, POLLIN, deadline);
+			if (rc < 0)
+				goto lost;
+			if (rc == 0) {
+				/* Over the deadline: ask the server to stop, then drop
+				 * the connection rather than wait for it to agree. */
+				char errbuf[256];
+				PGcancel *cancel = PQgetCancel(db->conn);
+				if (cancel) {
+					PQcancel(cancel, errbuf, sizeof errbuf);
+					PQfreeCancel(cancel);
+				}
+				log_warn("query %s overran its %d ms deadline: cancelled", stmt->name,
+					 db->conf->db_query_timeout_ms);
+				PQclear(last);
+				db_failed(db, "query timeout");
+				return DB_UNAVAILABLE;
+			}
+			continue;
+		}
+		PGresult *r = PQgetResult(db->conn);
+		if (!r)
+			break;
+		PQclear(last);
+		last = r;
+	}
+	if (!last)
+		goto lost;
+	ExecStatusType st = PQresultStatus(last);
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+		*out = last;
+		return DB_OK;
+	}
+	int status = classify(last);
+	const char *state = PQresultErrorField(last, PG_DIAG_SQLSTATE);
+	log_warn("query %s failed: SQLSTATE %s", stmt->name, state ? state : "none");
+	PQclear(last);
+	if (status == DB_UNAVAILABLE)
+		db_failed(db, "error");
+	return status;
+lost:
+	PQclear(last);
+	db_failed(db, "connection lost");
+	return DB_UNAVAILABLE;
+}
+
+int db_exec(struct db *db, const struct db_stmt *stmt, const char *const *params, PGresult **out)
+{
+	*out = NULL;
+	bool was_connected = db->conn != NULL;
+	int rc = db_ensure(db);
+	if (rc != DB_OK)
+		return rc;
+	rc = db_run(db, stmt, params, out);
+	/* A connection that died while idle (a database restart) is noticed
+	 * only now; a read-only statement is safe to send once more. */
+	if (rc == DB_UNAVAILABLE && was_connected && stmt->read_only && !db->conn) {
+		db->next_attempt_ms = 0;
+		if (db_ensure(db) == DB_OK)
+			rc = db_run(db, stmt, params, out);
+	}
+	return rc;
+}
+
+bool db_ping(struct db *db, const struct db_stmt *stmt)
+{
+	PGresult *res;
+	if (db_exec(db, stmt, NULL, &res) != DB_OK)
+		return false;
+	PQclear(res);
+	return true;
+}

@@ -1,0 +1,44 @@
+/* A worker's PostgreSQL connection: connected lazily, statements prepared
+ * once per connection, a client-side deadline on every query, reconnection
+ * with backoff. */
+#ifndef GLIA_DB_H
+#define GLIA_DB_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+struct glia_conf;
+
+struct db_stmt {
+	const char *name;	/* prepared statement name */
+	const char *sql;
+	int n_params;
+	bool read_only;		/* may be retried once on a fresh connection */
+};
+
+enum db_status {
+	DB_OK = 0,
+	DB_UNAVAILABLE = -1,	/* connection lost, refused or over its deadline: 503 */
+	DB_BAD_INPUT = -2,	/* SQLSTATE class 22 (data exception): 400 */
+	DB_ERROR = -3,		/* anything else: 500 */
+};
+
+struct db;
+
+struct db *db_new(const struct glia_conf *conf, const struct db_stmt *const *statements);
+void db_free(struct db *db);
+
+/* Connects if needed (not sooner than the backoff allows). DB_OK or DB_UNAVAILABLE. */
+int db_ensure(struct db *db);
+
+/* Runs a statement with text parameters under the query deadline. On DB_OK,
+ * *out holds the result (PQclear it); otherwise *out is NULL. */
+int db_exec(struct db *db, const struct db_stmt *stmt, const char *const *params, PGresult **out);
+
+/* Whether the connection is up and answers a trivial query in time. */
+bool db_ping(struct db *db, const struct db_stmt *stmt);
+
+/* Connection failures since start (for logs and tests). */
+unsigned long db_failures(const struct db *db);
+
+#endif

@@ -1,0 +1,33 @@
+/* The response value: status, JSON body and the few extra headers glia
+ * sends. Handlers fill it; the worker writes it once. */
+#ifndef GLIA_RESPONSE_H
+#define GLIA_RESPONSE_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+struct arena;
+
+struct response {
+	struct arena *arena;
+	int status;
+	const char *body;	/* JSON text */
+	size_t body_len;
+	const char *allow;	/* Allow header of a 405 */
+	int retry_after;	/* seconds, 0: none */
+};
+
+void response_init(struct response *res, struct arena *a);
+
+/* Serialises obj (NULL gives "null") as the body and releases obj. */
+void response_json(struct response *res, int status, json_object *obj);
+
+/* {"message":"..."}: GitLab's error!() shape, which gitlab-shell shows. */
+void response_message(struct response *res, int status, const char *message);
+
+/* {"error":"..."}: Grape's shape for routing and parameter validation. */
+void response_error(struct response *res, int status, const char *error);
+
+const char *response_reason(int status);
+
+#endif

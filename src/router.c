@@ -1,0 +1,77 @@
+/* The route table: the one place that says which endpoints exist, how each
+ * is authenticated, and which handler answers it. */
+#include "config.h"
+#include "api/api.h"
+#include "bounds.h"
+#include "request.h"
+#include "router.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const struct route routes[] = {
+	{ "GET", "/api/v4/internal/authorized_keys", AUTH_SHELL, api_authorized_keys, "authorized_keys" },
+	{ "GET", "/api/v4/internal/check", AUTH_SHELL, api_check, "check" },
+	{ "GET", "/api/v4/internal/discover", AUTH_SHELL, api_discover, "discover" },
+};
+const size_t n_routes = sizeof routes / sizeof routes[0];
+
+/* Matches path against pattern segment by segment; a ":name" segment takes
+ * any non-empty segment. */
+static bool pattern_match(const char *pattern, const char *path, const char **vals, size_t *n_vals,
+			  struct request *req)
+{
+	size_t nv = 0;
+	while (*pattern && *path) {
+		if (*pattern != '/' || *path != '/')
+			return false;
+		pattern++;
+		path++;
+		const char *pe = strchr(pattern, '/'), *se = strchr(path, '/');
+		size_t pl = pe ? (size_t)(pe - pattern) : strlen(pattern);
+		size_t sl = se ? (size_t)(se - path) : strlen(path);
+		if (pattern[0] == ':') {
+			if (sl == 0 || nv >= 4)
+				return false;
+			if (vals && req) {
+				vals[nv] = arena_strndup(req->arena, path, sl);
+				if (!vals[nv])
+					return false;
+			}
+			nv++;
+		} else if (pl != sl || memcmp(pattern, path, pl) != 0) {
+			return false;
+		}
+		pattern += pl;
+		path += sl;
+	}
+	if (*pattern || *path)
+		return false;
+	if (n_vals)
+		*n_vals = nv;
+	return true;
+}
+
+enum route_result router_match(struct request *req, const struct route **out, char *allow, size_t allow_len)
+{
+	const char *method = strcmp(req->method, "HEAD") == 0 ? "GET" : req->method;
+	bool path_known = false;
+
+	if (allow_len)
+		allow[0] = '\0';
+	for (size_t i = 0; i < n_routes; i++) {
+		if (!pattern_match(routes[i].pattern, req->path, NULL, NULL, NULL))
+			continue;
+		if (strcmp(routes[i].method, method) == 0) {
+			if (!pattern_match(routes[i].pattern, req->path, req->path_params, &req->n_path_params, req))
+				return ROUTE_NOT_FOUND;
+			*out = &routes[i];
+			return ROUTE_FOUND;
+		}
+		path_known = true;
+		size_t used = strlen(allow);
+		snprintf(allow + used, allow_len - used, "%s%s%s", used ? ", " : "", routes[i].method,
+			 strcmp(routes[i].method, "GET") == 0 ? ", HEAD" : "");
+	}
+	return path_known ? ROUTE_BAD_METHOD : ROUTE_NOT_FOUND;
+}

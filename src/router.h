@@ -1,0 +1,40 @@
+/* The route table: method and path pattern → authentication kind and handler. */
+#ifndef GLIA_ROUTER_H
+#define GLIA_ROUTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct request;
+struct response;
+struct app;
+
+enum auth_kind {
+	AUTH_NONE,	/* health checks */
+	AUTH_SHELL,	/* gitlab-shell and Gitaly: shared secret or its JWT */
+	AUTH_KAS,	/* Kubernetes agent server JWT */
+	AUTH_ADMIN,	/* administrator's personal access token */
+};
+
+typedef void (*route_handler)(struct request *req, struct response *res, struct app *app);
+
+struct route {
+	const char *method;
+	const char *pattern;	/* "/api/v4/namespaces/:id/minutes" */
+	enum auth_kind auth;
+	route_handler handler;
+	const char *name;	/* for logs and metrics: the pattern's short name */
+};
+
+enum route_result { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD };
+
+/* Finds the route for method and path. On ROUTE_FOUND, *out is set and the
+ * :segment values are stored in req->path_params. On ROUTE_BAD_METHOD, allow
+ * (of allow_len bytes) receives the Allow header value. HEAD matches GET. */
+enum route_result router_match(struct request *req, const struct route **out, char *allow, size_t allow_len);
+
+/* The table itself, for tests. */
+extern const struct route routes[];
+extern const size_t n_routes;
+
+#endif

@@ -1,0 +1,15 @@
+/* Tokens at rest: stored only as keyed digests (HMAC-SHA256 under the
+ * pepper), looked up by equality through a unique index. */
+#ifndef GLIA_TOKEN_H
+#define GLIA_TOKEN_H
+
+#include <stddef.h>
+
+#define TOKEN_DIGEST_HEX 64
+
+/* HMAC-SHA256 of the token keyed with the pepper, as 64 lowercase hex
+ * characters and a NUL. -1 when the pepper is empty or OpenSSL fails. */
+int token_digest(const unsigned char *pepper, size_t pepper_len, const char *token, size_t len,
+		 char out[TOKEN_DIGEST_HEX + 1]);
+
+#endif

@@ -1,0 +1,120 @@
+/* Small strict parsers and encoders shared by the service and glia-admin. */
+#include "config.h"
+#include "util.h"
+
+#include <openssl/evp.h>
+#include <time.h>
+
+int parse_int64(const char *s, size_t len, long long *out)
+{
+	size_t i = 0;
+	bool neg = false;
+	unsigned long long v = 0, limit;
+
+	if (len == 0)
+		return -1;
+	if (s[0] == '-') {
+		neg = true;
+		i = 1;
+		if (len == 1)
+			return -1;
+	}
+	limit = neg ? (unsigned long long)INT64_MAX + 1 : (unsigned long long)INT64_MAX;
+	for (; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		unsigned d = (unsigned)(s[i] - '0');
+		if (v > (limit - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = neg ? (v == (unsigned long long)INT64_MAX + 1 ? INT64_MIN : -(long long)v) : (long long)v;
+	return 0;
+}
+
+int parse_id(const char *s, size_t len, long long *out)
+{
+	if (len == 0 || s[0] < '1' || s[0] > '9')
+		return -1;
+	return parse_int64(s, len, out);
+}
+
+bool utf8_valid(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+	while (i < len) {
+		unsigned char c = s[i];
+		if (c == 0)
+			return false;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		size_t n;
+		unsigned cp;
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return false;
+		}
+		if (len - i <= n)
+			return false;
+		for (size_t k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += n + 1;
+	}
+	return true;
+}
+
+long base64_decode(const char *in, size_t len, unsigned char *out)
+{
+	size_t pad = 0;
+	if (len % 4 != 0)
+		return -1;
+	if (len == 0)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = in[i];
+		bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+			     c == '+' || c == '/';
+		if (c == '=') {
+			if (i < len - 2)
+				return -1;
+			pad++;
+		} else if (!alpha || pad) {
+			return -1;
+		}
+	}
+	if (len > INT32_MAX)
+		return -1;
+	int n = EVP_DecodeBlock(out, (const unsigned char *)in, (int)len);
+	if (n < 0)
+		return -1;
+	return n - (long)pad;
+}
+
+size_t base64_encode(const unsigned char *in, size_t len, char *out)
+{
+	return (size_t)EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+}
+
+int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

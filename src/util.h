@@ -1,0 +1,30 @@
+/* Small strict parsers and encoders shared by the service and glia-admin. */
+#ifndef GLIA_UTIL_H
+#define GLIA_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Decimal integer, optional leading '-', every byte consumed, no spaces,
+ * no '+', no overflow. Returns 0 or -1. */
+int parse_int64(const char *s, size_t len, long long *out);
+
+/* Positive id: [1-9][0-9]* within int64. Returns 0 or -1. */
+int parse_id(const char *s, size_t len, long long *out);
+
+/* Whether s[0..len) is valid UTF-8 (no overlongs, no surrogates) without NUL. */
+bool utf8_valid(const char *s, size_t len);
+
+/* Standard base64 (RFC 4648, with '=' padding) decode. Returns the decoded
+ * length or -1. Strict: whitespace and stray characters are refused. out must
+ * hold 3 * (len / 4) + 3 bytes. */
+long base64_decode(const char *in, size_t len, unsigned char *out);
+
+/* Base64 encode into out (4 * ceil(len / 3) + 1 bytes); returns the length. */
+size_t base64_encode(const unsigned char *in, size_t len, char *out);
+
+/* Current time in milliseconds on the monotonic clock. */
+int64_t now_ms(void);
+
+#endif

@@ -1,0 +1,177 @@
+/* A worker: the request pipeline. Environment and body become a request
+ * value; the route table picks the handler and its authentication; the
+ * handler fills the response; one log line is written; everything the
+ * request allocated goes with its arena, in one place. */
+#include "config.h"
+#include "api/api.h"
+#include "arena.h"
+#include "conf.h"
+#include "fcgi_io.h"
+#include "bounds.h"
+#include "log.h"
+#include "request.h"
+#include "response.h"
+#include "router.h"
+#include "util.h"
+#include "worker.h"
+
+#include <openssl/rand.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static volatile sig_atomic_t stopping;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+	fcgi_shutdown_pending();
+}
+
+/* Before FCGX_Init, so that libfcgi keeps its hands off these signals. No
+ * SA_RESTART: a stop signal must interrupt accept(). */
+static void worker_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);	/* a gone peer is an EPIPE, not a death */
+	sigaction(SIGXFSZ, &sa, NULL);	/* a full log file is a dropped line */
+	sigaction(SIGUSR1, &sa, NULL);	/* libfcgi would make it "stop" */
+	sigaction(SIGHUP, &sa, NULL);	/* reloading is the master's business */
+	sigset_t set;
+	sigemptyset(&set);
+	sigprocmask(SIG_SETMASK, &set, NULL);
+}
+
+/* A client's X-Request-Id is echoed only if it is plainly an id. */
+static const char *request_id(struct request *req)
+{
+	const char *id = req->request_id;
+	if (id) {
+		size_t n = strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
+		if (n > 0 && n <= 64 && id[n] == '\0')
+			return id;
+	}
+	unsigned char raw[8];
+	if (RAND_bytes(raw, sizeof raw) != 1)
+		return NULL;
+	return arena_printf(req->arena, "%02x%02x%02x%02x%02x%02x%02x%02x", raw[0], raw[1], raw[2], raw[3],
+			    raw[4], raw[5], raw[6], raw[7]);
+}
+
+static void dispatch(struct fcgi_conn *c, struct app *app, struct request *req, struct response *res,
+		     const struct route **route)
+{
+	struct request_error err;
+	char allow[128];
+	char *body;
+	size_t body_len;
+
+	const char *role = request_env(req, "FCGI_ROLE", NULL);
+	if (role && strcmp(role, "RESPONDER") != 0) {
+		response_message(res, 400, "400 Bad request - unsupported FastCGI role");
+		return;
+	}
+	switch (router_match(req, route, allow, sizeof allow)) {
+	case ROUTE_NOT_FOUND:
+		response_error(res, 404, "404 Not Found");
+		return;
+	case ROUTE_BAD_METHOD:
+		response_error(res, 405, "405 Not Allowed");
+		res->allow = arena_strdup(req->arena, allow);
+		return;
+	case ROUTE_FOUND:
+		break;
+	}
+	switch (fcgi_read_body(c, req->arena, req->content_length, app->conf->max_body_size, &body, &body_len)) {
+	case BODY_TOO_LARGE:
+		response_message(res, 413, "413 Request Entity Too Large");
+		return;
+	case BODY_SHORT:
+		response_message(res, 400, "400 Bad request - incomplete body");
+		return;
+	}
+	if (request_parse_params(req, body, body_len, &err) < 0) {
+		response_message(res, err.status, err.message);
+		return;
+	}
+	bool authorized = false;
+	switch ((*route)->auth) {
+	case AUTH_NONE: authorized = true; break;
+	case AUTH_SHELL: authorized = auth_shell(req, app->secrets, time(NULL)); break;
+	case AUTH_KAS:
+	case AUTH_ADMIN: authorized = false; break;	/* not built yet */
+	}
+	if (!authorized) {
+		response_message(res, 401, "401 Unauthorized");
+		return;
+	}
+	(*route)->handler(req, res, app);
+}
+
+static void handle_one(struct fcgi_conn *c, struct app *app, struct arena *a)
+{
+	struct request req;
+	struct request_error err;
+	struct response res;
+	const struct route *route = NULL;
+	int64_t started = now_ms();
+	char path[256];
+
+	response_init(&res, a);
+	if (request_init(&req, a, fcgi_env(c), &err) < 0)
+		response_message(&res, err.status, err.message);
+	else
+		dispatch(c, app, &req, &res, &route);
+
+	bool head = req.method && strcmp(req.method, "HEAD") == 0;
+	const char *rid = request_id(&req);
+	bool sent = fcgi_write_response(c, &res, head, rid) == 0;
+	/* The path, never the query string: it may carry secret_token. */
+	log_info("%s %s %d %lldms route=%s rid=%s%s", req.method ? req.method : "-",
+		 log_escape(path, sizeof path, req.path ? req.path : "-"), res.status,
+		 (long long)(now_ms() - started), route ? route->name : "-", rid ? rid : "-",
+		 sent ? "" : " (client gone)");
+	request_release(&req);
+	fcgi_finish(c);
+	arena_reset(a);
+}
+
+int worker_run(int listen_fd, const struct glia_conf *conf, const struct secrets *secrets)
+{
+	struct fcgi_conn conn;
+	struct arena arena;
+	struct app app = { conf, secrets, NULL };
+	long served = 0;
+
+	worker_signals();
+	if (fcgi_io_init() != 0 || fcgi_conn_init(&conn, listen_fd) != 0) {
+		log_error("cannot initialise FastCGI");
+		return 1;
+	}
+	app.db = db_new(conf, conf->db_prepare ? api_statements : NULL);
+	if (!app.db) {
+		log_error("out of memory");
+		return 1;
+	}
+	arena_init(&arena, ARENA_MAX);
+	while (!stopping && fcgi_accept(&conn) == 0) {
+		handle_one(&conn, &app, &arena);
+		if (conf->max_requests && ++served >= conf->max_requests) {
+			log_info("served %ld requests: recycling", served);
+			break;
+		}
+	}
+	fcgi_conn_free(&conn);
+	arena_destroy(&arena);
+	db_free(app.db);
+	return 0;
+}

@@ -1,0 +1,93 @@
+/* Strict integers, UTF-8 and base64. */
+#include "config.h"
+#include "tests.h"
+#include "token.h"
+#include "util.h"
+
+#include <stdint.h>
+#include <string.h>
+
+static const struct { const char *in; int rc; long long value; } int_cases[] = {
+	{ "0", 0, 0 }, { "12", 0, 12 }, { "-7", 0, -7 },
+	{ "9223372036854775807", 0, INT64_MAX }, { "-9223372036854775808", 0, INT64_MIN },
+	{ "9223372036854775808", -1, 0 }, { "99999999999999999999", -1, 0 },
+	{ "", -1, 0 }, { "-", -1, 0 }, { "12abc", -1, 0 }, { " 12", -1, 0 }, { "12 ", -1, 0 },
+	{ "+12", -1, 0 }, { "1.0", -1, 0 }, { "0x10", -1, 0 }, { "1e3", -1, 0 },
+};
+
+START_TEST(int64_parsing)
+{
+	long long v = 0;
+	int rc = parse_int64(int_cases[_i].in, strlen(int_cases[_i].in), &v);
+	ck_assert_msg(rc == int_cases[_i].rc, "parse_int64(\"%s\") = %d", int_cases[_i].in, rc);
+	if (rc == 0)
+		ck_assert_int_eq(v, int_cases[_i].value);
+}
+END_TEST
+
+static const struct { const char *in; int rc; } id_cases[] = {
+	{ "1", 0 }, { "11", 0 }, { "9223372036854775807", 0 }, { "0", -1 }, { "-1", -1 },
+	{ "01", -1 }, { "abc", -1 }, { "", -1 }, { "9223372036854775808", -1 },
+};
+
+START_TEST(id_parsing)
+{
+	long long v;
+	ck_assert_int_eq(parse_id(id_cases[_i].in, strlen(id_cases[_i].in), &v), id_cases[_i].rc);
+}
+END_TEST
+
+static const struct { const char *in; size_t len; bool valid; } utf8_cases[] = {
+	{ "plain", 5, true }, { "caf\xc3\xa9", 5, true }, { "\xf0\x9f\x98\x80", 4, true },
+	{ "\xff\xfe", 2, false }, { "\xc0\xaf", 2, false }, { "\xed\xa0\x80", 3, false },
+	{ "\xe2\x82", 2, false }, { "a\0b", 3, false }, { "\xf4\x90\x80\x80", 4, false },
+	{ "\xe0\x80\xaf", 3, false },
+};
+
+START_TEST(utf8_validation)
+{
+	ck_assert_int_eq(utf8_valid(utf8_cases[_i].in, utf8_cases[_i].len), utf8_cases[_i].valid);
+}
+END_TEST
+
+START_TEST(base64_strict)
+{
+	unsigned char out[64];
+	ck_assert_int_eq(base64_decode("c2VjcmV0", 8, out), 6);
+	ck_assert(memcmp(out, "secret", 6) == 0);
+	ck_assert_int_eq(base64_decode("c2VjcmV0Cg==", 12, out), 7);
+	ck_assert(memcmp(out, "secret\n", 7) == 0);
+	ck_assert_int_eq(base64_decode("c2VjcmV0Cg=", 11, out), -1);	/* length */
+	ck_assert_int_eq(base64_decode("!!!!", 4, out), -1);
+	ck_assert_int_eq(base64_decode("c2Vj cmV0", 9, out), -1);
+	ck_assert_int_eq(base64_decode("c2=j", 4, out), -1);	/* padding inside */
+	ck_assert_int_eq(base64_decode("====", 4, out), -1);
+	ck_assert_int_eq(base64_decode("", 0, out), 0);
+	char enc[16];
+	ck_assert_int_eq(base64_encode((const unsigned char *)"secret", 6, enc), 8);
+	ck_assert_str_eq(enc, "c2VjcmV0");
+}
+END_TEST
+
+/* Matches `printf %s glpat-example | openssl dgst -sha256 -hmac pepper`. */
+START_TEST(token_digests)
+{
+	char out[TOKEN_DIGEST_HEX + 1];
+	ck_assert_int_eq(token_digest((const unsigned char *)"pepper", 6, "glpat-example", 13, out), 0);
+	ck_assert_str_eq(out, "f5e06a122ab69dbb1bd6db337651fcb428acc3e61dcf0f69e51b731c0ddf8f5a");
+	ck_assert_int_eq(token_digest((const unsigned char *)"", 0, "glpat-example", 13, out), -1);
+}
+END_TEST
+
+Suite *suite_util(void)
+{
+	Suite *s = suite_create("util");
+	TCase *tc = tcase_create("util");
+	tcase_add_loop_test(tc, int64_parsing, 0, sizeof int_cases / sizeof int_cases[0]);
+	tcase_add_loop_test(tc, id_parsing, 0, sizeof id_cases / sizeof id_cases[0]);
+	tcase_add_loop_test(tc, utf8_validation, 0, sizeof utf8_cases / sizeof utf8_cases[0]);
+	tcase_add_test(tc, base64_strict);
+	tcase_add_test(tc, token_digests);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,16 @@
+/* The unit test suites, one per module. */
+#ifndef GLIA_TESTS_H
+#define GLIA_TESTS_H
+
+#include <check.h>
+
+Suite *suite_arena(void);
+Suite *suite_auth(void);
+Suite *suite_conf(void);
+Suite *suite_form(void);
+Suite *suite_request(void);
+Suite *suite_router(void);
+Suite *suite_sshkey(void);
+Suite *suite_util(void);
+
+#endif
