@@ -209,6 +209,8 @@ int main(int argc, char **argv)
 		die("%s", err);
 	if (test) {
 		printf("glia: configuration file %s test is successful\n", config_path);
+		secrets_clear(&secrets);
+		conf_free(&conf);
 		return 0;
 	}
 

@@ -40,7 +40,7 @@ ensure_configure() {
 	done
 	if [ "$stale" = 1 ]; then
 		say "autoreconf -fi"
-		mkdir -p "$GLIA_SRC/m4"	# ACLOCAL_AMFLAGS = -I m4; git does not keep empty dirs
+		mkdir -p "$GLIA_SRC/m4" # ACLOCAL_AMFLAGS = -I m4 names it; git keeps no empty dir
 		(cd "$GLIA_SRC" && autoreconf -fi)
 	fi
 }

@@ -49,6 +49,7 @@ export PGDATABASE=$db
 # The stack's configuration, pointed at the scratch database, this checkout's
 # migrations and a pepper of our own (later keys win).
 printf 'pepper-of-t_admin\n' >"$work/pepper"
+chmod 600 "$work/pepper"
 conf=$work/glia.conf
 cp "$GLIA_CONFIG" "$conf"
 cat >>"$conf" <<EOF
