@@ -13,17 +13,23 @@
 
 struct glia_conf {
 	char *database;			/* libpq conninfo */
+	char *external_url;		/* GitLab's URL, for repository_http_path and links */
+	char *git_access_protocol;	/* "", "ssh" or "http": GitLab's enabled_git_access_protocol */
+	char *gitaly_storages;		/* "name=address,...": Gitaly of each repository storage */
+	char *gitaly_token_file;	/* token glia hands to gitlab-shell for Gitaly */
 	int db_connect_timeout_ms;	/* connect_timeout for libpq */
 	bool db_prepare;		/* prepared statements; off for PgBouncer (transaction mode) */
 	int db_query_timeout_ms;	/* client-side deadline of one query */
 	char *kas_secret_file;		/* base64 of 32 bytes (Kubernetes agent server JWT) */
+	char *lfs_secret_file;		/* key of the HS256 LFS tokens */
 	char *listen;			/* unix:PATH, tcp:HOST:PORT, or empty: inherit / CGI */
 	int listen_backlog;
 	char *listen_group;		/* group of a unix socket (the web server's) */
 	int listen_mode;		/* mode of a unix socket */
 	int log_level;
 	size_t max_body_size;		/* bytes of request body read at most */
-	long max_requests;		/* a worker exits after this many requests; 0: never */
+	long max_requests;
+	int receive_max_input_size;	/* MB; 0: no receive.maxInputSize */		/* a worker exits after this many requests; 0: never */
 	char *migrations_dir;
 	char *shell_secret_file;	/* .gitlab_shell_secret */
 	char *token_pepper_file;	/* key of the HMAC that token digests use */

@@ -21,14 +21,14 @@
 
 struct db {
 	const struct glia_conf *conf;
-	const struct db_stmt *const *statements;
+	const struct db_stmt *const *const *statements;
 	PGconn *conn;
 	int64_t next_attempt_ms;
 	int backoff_ms;
 	unsigned long failures;
 };
 
-struct db *db_new(const struct glia_conf *conf, const struct db_stmt *const *statements)
+struct db *db_new(const struct glia_conf *conf, const struct db_stmt *const *const *statements)
 {
 	struct db *db = calloc(1, sizeof *db);
 	if (!db)
@@ -84,35 +84,42 @@ static int wait_socket(PGconn *conn, short events, int64_t deadline)
 	}
 }
 
+static int db_prepare_one(struct db *db, const struct db_stmt *s, int64_t deadline)
+{
+	PGresult *res = NULL;
+	if (!PQsendPrepare(db->conn, s->name, s->sql, s->n_params, NULL))
+		return -1;
+	for (;;) {
+		if (!PQconsumeInput(db->conn)) {
+			PQclear(res);
+			return -1;
+		}
+		if (PQisBusy(db->conn)) {
+			if (wait_socket(db->conn, POLLIN, deadline) <= 0) {
+				PQclear(res);
+				return -1;
+			}
+			continue;
+		}
+		PGresult *r = PQgetResult(db->conn);
+		if (!r)
+			break;
+		PQclear(res);
+		res = r;
+	}
+	bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok)
+		log_error("preparing %s: %s", s->name, res ? PQresultErrorMessage(res) : "no result");
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
 static int db_prepare_all(struct db *db, int64_t deadline)
 {
-	for (size_t i = 0; db->statements && db->statements[i]; i++) {
-		const struct db_stmt *s = db->statements[i];
-		PGresult *res = NULL;
-		if (!PQsendPrepare(db->conn, s->name, s->sql, s->n_params, NULL))
-			return -1;
-		for (;;) {
-			if (!PQconsumeInput(db->conn))
+	for (size_t l = 0; db->statements && db->statements[l]; l++)
+		for (size_t i = 0; db->statements[l][i]; i++)
+			if (db_prepare_one(db, db->statements[l][i], deadline) < 0)
 				return -1;
-			if (PQisBusy(db->conn)) {
-				if (wait_socket(db->conn, POLLIN, deadline) <= 0)
-					return -1;
-				continue;
-			}
-			PGresult *r = PQgetResult(db->conn);
-			if (!r)
-				break;
-			if (res)
-				PQclear(res);
-			res = r;
-		}
-		bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
-		if (!ok)
-			log_error("preparing %s: %s", s->name, res ? PQresultErrorMessage(res) : "no result");
-		PQclear(res);
-		if (!ok)
-			return -1;
-	}
 	return 0;
 }
 

@@ -25,7 +25,9 @@ enum db_status {
 
 struct db;
 
-struct db *db_new(const struct glia_conf *conf, const struct db_stmt *const *statements);
+/* statements: NULL-terminated lists of statements to prepare on connecting
+ * (NULL when db_prepare is off). */
+struct db *db_new(const struct glia_conf *conf, const struct db_stmt *const *const *statements);
 void db_free(struct db *db);
 
 /* Connects if needed (not sooner than the backoff allows). DB_OK or DB_UNAVAILABLE. */

@@ -10,9 +10,17 @@
 #include <string.h>
 
 const struct route routes[] = {
+	{ "POST", "/api/v4/internal/allowed", AUTH_SHELL, api_allowed, "allowed" },
 	{ "GET", "/api/v4/internal/authorized_keys", AUTH_SHELL, api_authorized_keys, "authorized_keys" },
 	{ "GET", "/api/v4/internal/check", AUTH_SHELL, api_check, "check" },
 	{ "GET", "/api/v4/internal/discover", AUTH_SHELL, api_discover, "discover" },
+	{ "POST", "/api/v4/internal/lfs_authenticate", AUTH_SHELL, api_lfs_authenticate, "lfs_authenticate" },
+	{ "POST", "/api/v4/internal/personal_access_token", AUTH_SHELL, api_personal_access_token,
+	  "personal_access_token" },
+	{ "POST", "/api/v4/internal/post_receive", AUTH_SHELL, api_post_receive, "post_receive" },
+	{ "POST", "/api/v4/internal/pre_receive", AUTH_SHELL, api_pre_receive, "pre_receive" },
+	{ "POST", "/api/v4/internal/two_factor_recovery_codes", AUTH_SHELL, api_two_factor_recovery_codes,
+	  "two_factor_recovery_codes" },
 };
 const size_t n_routes = sizeof routes / sizeof routes[0];
 

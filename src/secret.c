@@ -139,6 +139,30 @@ int secrets_load(struct secrets *s, const struct glia_conf *conf, char *err, siz
 		}
 		s->pepper_len = (size_t)n;
 	}
+
+	if (conf->lfs_secret_file && *conf->lfs_secret_file) {
+		n = secret_read_chomped(conf->lfs_secret_file, s->lfs, sizeof s->lfs, err, errlen);
+		if (n < 0) {
+			secrets_clear(s);
+			return -1;
+		}
+		s->lfs_len = (size_t)n;
+	}
+
+	if (conf->gitaly_token_file && *conf->gitaly_token_file) {
+		n = secret_read_chomped(conf->gitaly_token_file, (unsigned char *)s->gitaly_token,
+					sizeof s->gitaly_token - 1, err, errlen);
+		if (n < 0) {
+			secrets_clear(s);
+			return -1;
+		}
+		s->gitaly_token[n] = '\0';
+		if (strlen(s->gitaly_token) != (size_t)n) {
+			snprintf(err, errlen, "%s: holds a NUL byte", conf->gitaly_token_file);
+			secrets_clear(s);
+			return -1;
+		}
+	}
 	return 0;
 }
 

@@ -20,6 +20,9 @@ struct secrets {
 	bool has_kas;
 	unsigned char pepper[SECRET_MAX];
 	size_t pepper_len;
+	unsigned char lfs[SECRET_MAX];		/* key of the LFS tokens; empty: LFS refused */
+	size_t lfs_len;
+	char gitaly_token[SECRET_MAX];		/* NUL-terminated; "" when none */
 };
 
 /* Reads a secret file: a regular file, not a symlink, not readable or

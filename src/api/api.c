@@ -3,15 +3,34 @@
 #include "config.h"
 #include "api/api.h"
 
-extern const struct db_stmt check_store_ping, keys_by_fingerprint, discover_by_key,
-	discover_by_user_id, discover_by_username;
+/* The statements of allowed.c and lfs.c. */
+extern const struct db_stmt *const git_access_statements[];
+/* The statements of account.c, and of receive.c. */
+extern const struct db_stmt *const account_statements[];
+extern const struct db_stmt *const receive_statements[];
 
-const struct db_stmt *const api_statements[] = {
+extern const struct db_stmt check_store_ping, keys_by_fingerprint, discover_by_key,
+	discover_by_user_id, discover_by_username, actor_by_key, actor_by_user_id, actor_by_username;
+
+static const struct db_stmt *const core_statements[] = {
 	&check_store_ping,
 	&keys_by_fingerprint,
 	&discover_by_key,
 	&discover_by_user_id,
 	&discover_by_username,
+	&actor_by_key,
+	&actor_by_user_id,
+	&actor_by_username,
+	NULL,
+};
+
+/* Each endpoint family keeps its statements next to its SQL; the database
+ * layer prepares all these lists on every new connection. */
+const struct db_stmt *const *const api_statements[] = {
+	core_statements,
+	git_access_statements,
+	account_statements,
+	receive_statements,
 	NULL,
 };
 

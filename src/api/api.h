@@ -15,11 +15,22 @@ struct app {
 	struct db *db;
 };
 
-/* Every statement of every handler, prepared once per connection. */
-extern const struct db_stmt *const api_statements[];
+/* Every statement of every handler, in NULL-terminated lists, prepared once
+ * per connection. */
+extern const struct db_stmt *const *const api_statements[];
 
 /* Writes the response for a database failure (503 when unavailable). */
 void api_db_failure(struct response *res, int db_status);
+
+/* Git access: allowed.c, lfs.c */
+void api_allowed(struct request *req, struct response *res, struct app *app);
+void api_lfs_authenticate(struct request *req, struct response *res, struct app *app);
+/* Account helpers over SSH: account.c */
+void api_two_factor_recovery_codes(struct request *req, struct response *res, struct app *app);
+void api_personal_access_token(struct request *req, struct response *res, struct app *app);
+/* Gitaly hooks' reference counter: receive.c */
+void api_pre_receive(struct request *req, struct response *res, struct app *app);
+void api_post_receive(struct request *req, struct response *res, struct app *app);
 
 void api_check(struct request *req, struct response *res, struct app *app);
 void api_authorized_keys(struct request *req, struct response *res, struct app *app);

@@ -1,0 +1,3 @@
+/* Which repository a git call is about. Being written. */
+#include "config.h"
+#include "api/repo.h"
