@@ -1,15 +1,359 @@
-/* POST /internal/two_factor_recovery_codes and personal_access_token: being written. */
+/* POST /internal/two_factor_recovery_codes and /internal/personal_access_token:
+ * what a user asks for over SSH (`ssh git@host 2fa_recovery_codes`,
+ * `personal_access_token`). Both answer 200 and say success or failure in
+ * the body, with GitLab's messages, because gitlab-shell prints them. */
 #include "config.h"
+#include "api/actor.h"
 #include "api/api.h"
+#include "bounds.h"
+#include "token.h"
+#include "util.h"
 
-const struct db_stmt *const account_statements[] = { NULL };
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <string.h>
+
+#define RECOVERY_CODES 10
+#define RECOVERY_CODE_BYTES 8		/* 16 hex characters, as devise-two-factor */
+#define RECOVERY_HASH_ITERATIONS 10000	/* PBKDF2-HMAC-SHA256 */
+#define TOKEN_CHARS 20			/* Devise.friendly_token(20) */
+#define TOKEN_NAME_MAX 255
+
+const struct db_stmt account_store_recovery_codes = {
+	"account_store_recovery_codes",
+	"UPDATE users SET otp_backup_codes = $2::text[] WHERE id = $1 AND otp_required_for_login",
+	2, false,
+};
+const struct db_stmt account_create_token = {
+	"account_create_token",
+	"INSERT INTO personal_access_tokens (user_id, name, token_digest, scopes, expires_at)"
+	" VALUES ($1, $2, $3, $4::text[], $5::date) RETURNING to_char(expires_at, 'YYYY-MM-DD')",
+	5, false,
+};
+
+const struct db_stmt *const account_statements[] = {
+	&account_store_recovery_codes,
+	&account_create_token,
+	NULL,
+};
+
+static void failure(struct response *res, const char *message)
+{
+	json_object *o = json_object_new_object();
+	if (!o)
+		return;
+	json_object_object_add(o, "success", json_object_new_boolean(0));
+	json_object_object_add(o, "message", json_object_new_string(message));
+	response_json(res, 200, o);
+}
+
+/* GitLab 14.0–14.1's checks on the actor: a user_id must name a user; a
+ * key_id must name a key that belongs to a user. */
+static const char *actor_problem(struct request *req, const struct actor *actor)
+{
+	if (request_param(req, "user_id") && !request_param(req, "key_id"))
+		return actor->has_user ? NULL : "Could not find the given user";
+	if (!actor->has_key)
+		return actor->has_user ? NULL : "Could not find the given key";
+	if (!actor->has_user)
+		return "Could not find a user for the given key";
+	return NULL;
+}
+
+/* "pbkdf2-sha256$ITER$SALT$HASH" (base64): a slow hash, since the codes are
+ * short secrets that unlock an account. */
+static char *hash_recovery_code(struct request *req, const char *code)
+{
+	unsigned char salt[16], hash[32];
+	char salt64[32], hash64[48];
+
+	if (RAND_bytes(salt, sizeof salt) != 1 ||
+	    PKCS5_PBKDF2_HMAC(code, (int)strlen(code), salt, sizeof salt, RECOVERY_HASH_ITERATIONS, EVP_sha256(),
+			      sizeof hash, hash) != 1)
+		return NULL;
+	base64_encode(salt, sizeof salt, salt64);
+	base64_encode(hash, sizeof hash, hash64);
+	OPENSSL_cleanse(hash, sizeof hash);
+	return arena_printf(req->arena, "pbkdf2-sha256$%d$%s$%s", RECOVERY_HASH_ITERATIONS, salt64, hash64);
+}
 
 void api_two_factor_recovery_codes(struct request *req, struct response *res, struct app *app)
 {
-	response_message(res, 501, "501 Not Implemented");
+	struct actor actor;
+	const char *problem;
+
+	if (actor_find(req, app, ACTOR_PARAMS, &actor, res) < 0)
+		return;
+	if ((problem = actor_problem(req, &actor))) {
+		failure(res, problem);
+		return;
+	}
+	if (actor.deploy_key) {
+		failure(res, "Deploy keys cannot be used to retrieve recovery codes");
+		return;
+	}
+	if (!actor.otp_enabled) {
+		failure(res, "Two-factor authentication is not enabled for this user");
+		return;
+	}
+
+	/* The whole set is replaced in one UPDATE, so concurrent requests leave
+	 * exactly one response's codes valid. */
+	char codes[RECOVERY_CODES][2 * RECOVERY_CODE_BYTES + 1];
+	size_t cap = RECOVERY_CODES * 96 + 3, used = 0;
+	char *array = arena_alloc(req->arena, cap);
+	if (!array)
+		return;
+	array[used++] = '{';
+	for (int i = 0; i < RECOVERY_CODES; i++) {
+		unsigned char raw[RECOVERY_CODE_BYTES];
+		if (RAND_bytes(raw, sizeof raw) != 1)
+			return;
+		for (int b = 0; b < RECOVERY_CODE_BYTES; b++)
+			snprintf(codes[i] + 2 * b, 3, "%02x", raw[b]);
+		OPENSSL_cleanse(raw, sizeof raw);
+		char *h = hash_recovery_code(req, codes[i]);
+		if (!h)
+			return;
+		used += (size_t)snprintf(array + used, cap - used, "%s\"%s\"", i ? "," : "", h);
+	}
+	snprintf(array + used, cap - used, "}");
+
+	char user_id[24];
+	snprintf(user_id, sizeof user_id, "%lld", actor.user_id);
+	const char *params[] = { user_id, array };
+	PGresult *r;
+	int rc = db_exec(app->db, &account_store_recovery_codes, params, &r);
+	if (rc != DB_OK) {
+		OPENSSL_cleanse(codes, sizeof codes);
+		api_db_failure(res, rc);
+		return;
+	}
+	bool stored = strcmp(PQcmdTuples(r), "1") == 0;
+	PQclear(r);
+	if (!stored) {	/* 2FA turned off meanwhile */
+		OPENSSL_cleanse(codes, sizeof codes);
+		failure(res, "Two-factor authentication is not enabled for this user");
+		return;
+	}
+	json_object *o = json_object_new_object(), *list = json_object_new_array();
+	if (o && list) {
+		for (int i = 0; i < RECOVERY_CODES; i++)
+			json_object_array_add(list, json_object_new_string(codes[i]));
+		json_object_object_add(o, "success", json_object_new_boolean(1));
+		json_object_object_add(o, "recovery_codes", list);
+		response_json(res, 200, o);
+	} else {
+		json_object_put(o);
+		json_object_put(list);
+	}
+	OPENSSL_cleanse(codes, sizeof codes);
+}
+
+/* GitLab's VALID_PAT_SCOPES of this era, in the sorted order its message
+ * prints them. */
+static const char *const valid_scopes[] = {
+	"api", "read_api", "read_registry", "read_repository", "read_user", "write_registry", "write_repository",
+};
+#define N_SCOPES (sizeof valid_scopes / sizeof valid_scopes[0])
+
+static bool scope_valid(const char *s)
+{
+	for (size_t i = 0; i < N_SCOPES; i++)
+		if (strcmp(s, valid_scopes[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool blank(const char *s)
+{
+	for (; *s; s++)
+		if (!strchr(" \t\r\n\v\f", *s))
+			return false;
+	return true;
+}
+
+/* The scopes parameter: a form array (scopes[]=a&scopes[]=b), a JSON array
+ * of strings, or one string. NULL items mean "not strings". */
+static int scope_list(struct request *req, const char ***out, size_t *n)
+{
+	const struct param *p = request_param(req, "scopes");
+	*n = 0;
+	*out = NULL;
+	if (!p || p->type == PARAM_NULL)
+		return 0;
+	if (p->type == PARAM_STRING) {
+		*out = arena_alloc(req->arena, sizeof **out);
+		if (!*out)
+			return -1;
+		(*out)[0] = p->str;
+		*n = p->len ? 1 : 0;
+		return 0;
+	}
+	if (p->type != PARAM_ARRAY)
+		return -1;
+	if (!p->json) {
+		*out = p->items;
+		*n = p->n_items;
+		return 0;
+	}
+	size_t len = json_object_array_length(p->json);
+	if (len > MAX_ARRAY_ITEMS)
+		return -1;
+	*out = arena_alloc(req->arena, (len ? len : 1) * sizeof **out);
+	if (!*out)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		json_object *item = json_object_array_get_idx(p->json, i);
+		if (!json_object_is_type(item, json_type_string))
+			return -1;
+		(*out)[i] = json_object_get_string(item);
+	}
+	*n = len;
+	return 0;
+}
+
+/* YYYY-MM-DD naming a real day. */
+static bool date_valid(const char *s, size_t len)
+{
+	long long y, m, d;
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	if (len != 10 || s[4] != '-' || s[7] != '-' || parse_id(s, 4, &y) < 0 ||
+	    parse_int64(s + 5, 2, &m) < 0 || parse_int64(s + 8, 2, &d) < 0 || m < 1 || m > 12 || d < 1)
+		return false;
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return d <= days[m - 1] + (m == 2 && leap);
+}
+
+/* 20 characters of [A-Za-z0-9_-], as Devise.friendly_token. */
+static int new_token(char out[TOKEN_CHARS + 1])
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	unsigned char raw[TOKEN_CHARS];
+	if (RAND_bytes(raw, sizeof raw) != 1)
+		return -1;
+	for (int i = 0; i < TOKEN_CHARS; i++)
+		out[i] = alphabet[raw[i] & 63];
+	out[TOKEN_CHARS] = '\0';
+	OPENSSL_cleanse(raw, sizeof raw);
+	return 0;
 }
 
 void api_personal_access_token(struct request *req, struct response *res, struct app *app)
 {
-	response_message(res, 501, "501 Not Implemented");
+	struct actor actor;
+	const char *problem, *name = NULL, *expires_at = NULL, **scopes;
+	size_t name_len = 0, expires_len = 0, n_scopes;
+
+	if (actor_find(req, app, ACTOR_PARAMS, &actor, res) < 0)
+		return;
+	if (actor.deploy_key) {
+		failure(res, "Deploy keys cannot be used to create personal access tokens");
+		return;
+	}
+	if ((problem = actor_problem(req, &actor))) {
+		failure(res, problem);
+		return;
+	}
+	if (request_param_string(req, "name", &name, &name_len) == PARAM_INVALID) {
+		response_error(res, 400, "name is invalid");
+		return;
+	}
+	if (request_param_string(req, "expires_at", &expires_at, &expires_len) == PARAM_INVALID) {
+		response_error(res, 400, "expires_at is invalid");
+		return;
+	}
+	if (scope_list(req, &scopes, &n_scopes) < 0) {
+		response_error(res, 400, "scopes is invalid");
+		return;
+	}
+	if (!name || blank(name)) {
+		failure(res, "No token name specified");
+		return;
+	}
+	if (n_scopes == 0) {
+		failure(res, "No token scopes specified");
+		return;
+	}
+	/* The scopes as a PostgreSQL array literal, duplicates dropped; the
+	 * first invalid scope is named, as GitLab does. */
+	size_t cap = n_scopes * 20 + 3, used = 0;
+	char *array = arena_alloc(req->arena, cap);
+	json_object *echo = json_object_new_array();
+	if (!array || !echo) {
+		json_object_put(echo);
+		return;
+	}
+	array[used++] = '{';
+	for (size_t i = 0; i < n_scopes; i++) {
+		if (!scope_valid(scopes[i])) {
+			json_object_put(echo);
+			char msg[512], quoted[256];
+			size_t q = 0;
+			for (size_t k = 0; k < N_SCOPES; k++)
+				q += (size_t)snprintf(quoted + q, sizeof quoted - q, "%s\"%s\"", k ? ", " : "", valid_scopes[k]);
+			snprintf(msg, sizeof msg, "Invalid scope: '%.200s'. Valid scopes are: [%s]", scopes[i], quoted);
+			failure(res, msg);
+			return;
+		}
+		bool seen = false;
+		for (size_t k = 0; k < i; k++)
+			seen = seen || strcmp(scopes[k], scopes[i]) == 0;
+		if (seen)
+			continue;
+		used += (size_t)snprintf(array + used, cap - used, "%s%s", used > 1 ? "," : "", scopes[i]);
+		json_object_array_add(echo, json_object_new_string(scopes[i]));
+	}
+	snprintf(array + used, cap - used, "}");
+	if (expires_at && expires_len == 0)
+		expires_at = NULL;	/* blank: no expiry */
+	if (expires_at && !date_valid(expires_at, expires_len)) {
+		json_object_put(echo);
+		char msg[512];
+		snprintf(msg, sizeof msg, "Invalid token expiry date: '%.200s'", expires_at);
+		failure(res, msg);
+		return;
+	}
+	if (strlen(name) > TOKEN_NAME_MAX) {
+		json_object_put(echo);
+		failure(res, "Failed to create token: Name is too long (maximum is 255 characters)");
+		return;
+	}
+
+	char token[TOKEN_CHARS + 1], digest[TOKEN_DIGEST_HEX + 1], user_id[24];
+	if (app->secrets->pepper_len == 0) {
+		json_object_put(echo);
+		failure(res, "Failed to create token: tokens are not enabled (token_pepper_file)");
+		return;
+	}
+	if (new_token(token) < 0 ||
+	    token_digest(app->secrets->pepper, app->secrets->pepper_len, token, TOKEN_CHARS, digest) < 0) {
+		json_object_put(echo);
+		return;
+	}
+	snprintf(user_id, sizeof user_id, "%lld", actor.user_id);
+	const char *params[] = { user_id, name, digest, array, expires_at };
+	PGresult *r;
+	int rc = db_exec(app->db, &account_create_token, params, &r);
+	if (rc != DB_OK) {
+		OPENSSL_cleanse(token, sizeof token);
+		json_object_put(echo);
+		api_db_failure(res, rc);
+		return;
+	}
+	json_object *o = json_object_new_object();
+	if (o) {
+		json_object_object_add(o, "success", json_object_new_boolean(1));
+		json_object_object_add(o, "token", json_object_new_string(token));
+		json_object_object_add(o, "scopes", echo);
+		json_object_object_add(o, "expires_at",
+				       PQgetisnull(r, 0, 0) ? NULL : json_object_new_string(PQgetvalue(r, 0, 0)));
+		response_json(res, 200, o);
+	} else {
+		json_object_put(echo);
+	}
+	PQclear(r);
+	OPENSSL_cleanse(token, sizeof token);
 }

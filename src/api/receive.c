@@ -1,15 +1,248 @@
-/* POST /internal/pre_receive and post_receive: being written. */
+/* POST /internal/pre_receive and /internal/post_receive: the reference
+ * counter Gitaly's hooks raise before a push and lower after it (GitLab
+ * keeps it in Redis; glia in PostgreSQL, so every worker and host shares
+ * it), and the messages shown to the pusher afterwards. */
 #include "config.h"
 #include "api/api.h"
+#include "api/changes.h"
+#include "log.h"
+#include "util.h"
 
-const struct db_stmt *const receive_statements[] = { NULL };
+#include <stdio.h>
+#include <string.h>
+
+#define GL_REPOSITORY_MAX 255
+#define PUSH_OPTIONS_MAX 64
+
+/* Like GitLab's INCR + EXPIRE 600: a counter last raised more than 600 s ago
+ * has expired and starts again from 1. */
+const struct db_stmt receive_increase = {
+	"receive_increase",
+	"INSERT INTO reference_counters AS c (gl_repository, value, updated_at) VALUES ($1, 1, now())"
+	" ON CONFLICT (gl_repository) DO UPDATE SET updated_at = now(),"
+	" value = CASE WHEN c.updated_at < now() - interval '600 seconds' THEN 1 ELSE c.value + 1 END",
+	1, false,
+};
+/* One statement, so concurrent decrements never take it below zero. The
+ * expiry is not extended: Redis's DECR keeps the key's TTL. */
+const struct db_stmt receive_decrease = {
+	"receive_decrease",
+	"UPDATE reference_counters SET value = value - 1"
+	" WHERE gl_repository = $1 AND value > 0 AND updated_at >= now() - interval '600 seconds'"
+	" RETURNING value",
+	1, false,
+};
+const struct db_stmt receive_reset = {
+	"receive_reset", "DELETE FROM reference_counters WHERE gl_repository = $1", 1, false,
+};
+/* What the merge request links need: the project's path and default branch,
+ * and whether merge requests are enabled. */
+const struct db_stmt receive_project = {
+	"receive_project",
+	"SELECT r.path, p.default_branch, coalesce(f.merge_requests_access_level, 20) > 0"
+	" FROM projects p JOIN routes r ON r.project_id = p.id"
+	" LEFT JOIN project_features f ON f.project_id = p.id WHERE p.id = $1",
+	1, true,
+};
+
+const struct db_stmt *const receive_statements[] = {
+	&receive_increase,
+	&receive_decrease,
+	&receive_reset,
+	&receive_project,
+	NULL,
+};
+
+/* gl_repository is required and opaque here, as in GitLab: any string names
+ * a counter. */
+static const char *gl_repository_param(struct request *req, struct response *res)
+{
+	const char *value;
+	size_t len;
+	switch (request_param_string(req, "gl_repository", &value, &len)) {
+	case PARAM_ABSENT:
+		response_error(res, 400, "gl_repository is missing");
+		return NULL;
+	case PARAM_INVALID:
+		response_error(res, 400, "gl_repository is invalid");
+		return NULL;
+	}
+	if (len == 0) {
+		response_error(res, 400, "gl_repository is empty");
+		return NULL;
+	}
+	if (len > GL_REPOSITORY_MAX) {
+		response_error(res, 400, "gl_repository is invalid");
+		return NULL;
+	}
+	return value;
+}
 
 void api_pre_receive(struct request *req, struct response *res, struct app *app)
 {
-	response_message(res, 501, "501 Not Implemented");
+	const char *gl_repository = gl_repository_param(req, res);
+	if (!gl_repository)
+		return;
+	const char *params[] = { gl_repository };
+	PGresult *r;
+	/* The counter is best effort, as GitLab's: a store that fails says
+	 * false rather than refusing the push. */
+	bool increased = db_exec(app->db, &receive_increase, params, &r) == DB_OK;
+	if (increased)
+		PQclear(r);
+	json_object *o = json_object_new_object();
+	if (!o)
+		return;
+	json_object_object_add(o, "reference_counter_increased", json_object_new_boolean(increased));
+	response_json(res, 200, o);
+}
+
+static bool decrease(struct app *app, const char *gl_repository)
+{
+	const char *params[] = { gl_repository };
+	PGresult *r;
+	if (db_exec(app->db, &receive_decrease, params, &r) != DB_OK)
+		return false;
+	bool lowered = PQntuples(r) == 1;
+	PQclear(r);
+	if (lowered)
+		return true;
+	char esc[300];
+	log_warn("Reference counter for %s decreased when its value was less than 1. Resetting the counter.",
+		 log_escape(esc, sizeof esc, gl_repository));
+	if (db_exec(app->db, &receive_reset, params, &r) != DB_OK)
+		return false;
+	PQclear(r);
+	return true;
+}
+
+/* Ruby's CGI.escape, which Rails' URL helpers apply to query values. */
+static char *cgi_escape(struct arena *a, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *out = arena_alloc(a, strlen(s) * 3 + 1), *o = out;
+	if (!out)
+		return NULL;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("_.-~", c)) {
+			*o++ = (char)c;
+		} else if (c == ' ') {
+			*o++ = '+';
+		} else {
+			*o++ = '%';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+static void add_message(json_object *list, const char *text, const char *type)
+{
+	json_object *m = json_object_new_object();
+	if (!m || !text)
+		return;
+	json_object_object_add(m, "message", json_object_new_string(text));
+	json_object_object_add(m, "type", json_object_new_string(type));
+	json_object_array_add(list, m);
+}
+
+/* "To create a merge request for BRANCH, visit:" for every branch pushed
+ * that is not the default one and not deleted. glia keeps no merge
+ * requests, so it never says "View merge request". */
+static int merge_request_links(struct request *req, struct app *app, long long project_id,
+			       const struct change *changes, long n, json_object *messages)
+{
+	char id[24];
+	snprintf(id, sizeof id, "%lld", project_id);
+	const char *params[] = { id };
+	PGresult *r;
+	int rc = db_exec(app->db, &receive_project, params, &r);
+	if (rc != DB_OK)
+		return rc;
+	if (PQntuples(r) == 1 && PQgetvalue(r, 0, 2)[0] == 't') {
+		const char *path = PQgetvalue(r, 0, 0);
+		const char *default_branch = PQgetisnull(r, 0, 1) ? NULL : PQgetvalue(r, 0, 1);
+		const char *base = app->conf->external_url;
+		size_t bl = strlen(base);
+		while (bl > 0 && base[bl - 1] == '/')
+			bl--;
+		for (long i = 0; i < n; i++) {
+			const char *branch = change_branch(&changes[i]);
+			if (!branch || change_blank(changes[i].newrev) ||
+			    (default_branch && strcmp(branch, default_branch) == 0))
+				continue;
+			add_message(messages,
+				    arena_printf(req->arena,
+						 "To create a merge request for %s, visit:\n  %.*s/%s/-/merge_requests/new"
+						 "?merge_request%%5Bsource_branch%%5D=%s",
+						 branch, (int)bl, base, path, cgi_escape(req->arena, branch)),
+				    "basic");
+		}
+	}
+	PQclear(r);
+	return DB_OK;
+}
+
+/* push_options: an array of strings (git push -o), bounded. glia runs no
+ * pipelines and opens no merge requests, so it reads them no further. */
+static bool push_options_valid(const struct param *p)
+{
+	if (!p || p->type == PARAM_NULL || p->type == PARAM_STRING)
+		return true;
+	if (p->type != PARAM_ARRAY)
+		return false;
+	if (!p->json)
+		return p->n_items <= PUSH_OPTIONS_MAX;
+	size_t len = json_object_array_length(p->json);
+	if (len > PUSH_OPTIONS_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!json_object_is_type(json_object_array_get_idx(p->json, i), json_type_string))
+			return false;
+	return true;
 }
 
 void api_post_receive(struct request *req, struct response *res, struct app *app)
 {
-	response_message(res, 501, "501 Not Implemented");
+	const char *gl_repository = gl_repository_param(req, res), *text = "";
+	size_t text_len = 0;
+	struct change *changes = NULL;
+	long n = 0;
+
+	if (!gl_repository)
+		return;
+	if (request_param_string(req, "changes", &text, &text_len) == PARAM_INVALID ||
+	    (n = changes_parse(req->arena, text, text_len, &changes)) < 0) {
+		response_error(res, 400, "changes is invalid");
+		return;
+	}
+	if (!push_options_valid(request_param(req, "push_options"))) {
+		response_error(res, 400, "push_options is invalid");
+		return;
+	}
+
+	bool decreased = decrease(app, gl_repository);
+	json_object *o = json_object_new_object(), *messages = json_object_new_array();
+	if (!o || !messages) {
+		json_object_put(o);
+		json_object_put(messages);
+		return;
+	}
+	long long project_id;
+	if (strncmp(gl_repository, "project-", 8) == 0 &&
+	    parse_id(gl_repository + 8, strlen(gl_repository + 8), &project_id) == 0 && n > 0) {
+		int rc = merge_request_links(req, app, project_id, changes, n, messages);
+		if (rc != DB_OK) {
+			json_object_put(o);
+			json_object_put(messages);
+			api_db_failure(res, rc);
+			return;
+		}
+	}
+	json_object_object_add(o, "messages", messages);
+	json_object_object_add(o, "reference_counter_decreased", json_object_new_boolean(decreased));
+	response_json(res, 200, o);
 }

@@ -13,6 +13,7 @@ int main(void)
 	srunner_add_suite(sr, suite_request());
 	srunner_add_suite(sr, suite_router());
 	srunner_add_suite(sr, suite_auth());
+	srunner_add_suite(sr, suite_changes());
 	srunner_add_suite(sr, suite_conf());
 	srunner_add_suite(sr, suite_sshkey());
 	log_set_level(LOG_LVL_ERROR);

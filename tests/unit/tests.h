@@ -6,6 +6,7 @@
 
 Suite *suite_arena(void);
 Suite *suite_auth(void);
+Suite *suite_changes(void);
 Suite *suite_conf(void);
 Suite *suite_form(void);
 Suite *suite_request(void);

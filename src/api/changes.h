@@ -1,0 +1,30 @@
+/* The `changes` parameter of the git hooks: lines of
+ * "<oldrev> <newrev> <refname>", as GitLab's Gitlab::ChangesList. */
+#ifndef GLIA_CHANGES_H
+#define GLIA_CHANGES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct arena;
+
+#define CHANGES_MAX 10000	/* lines in one push */
+#define REF_MAX 1024		/* bytes of one ref name */
+
+struct change {
+	const char *oldrev, *newrev;	/* 40 (or 64) hex digits */
+	const char *ref;		/* "refs/heads/main" */
+};
+
+/* Splits text into changes (blank lines dropped). Returns the number of
+ * changes, or -1 for a malformed line, a bad object name, or more than
+ * CHANGES_MAX lines. */
+long changes_parse(struct arena *a, const char *text, size_t len, struct change **out);
+
+/* Whether rev is all zeros: the ref is created (oldrev) or deleted (newrev). */
+bool change_blank(const char *rev);
+
+/* The branch name of "refs/heads/NAME", else NULL. */
+const char *change_branch(const struct change *c);
+
+#endif
