@@ -25,6 +25,7 @@ struct db {
 	PGconn *conn;
 	int64_t next_attempt_ms;
 	int backoff_ms;
+	bool timed_out;		/* the last statement overran its deadline */
 	unsigned long failures;
 };
 
@@ -38,10 +39,23 @@ struct db *db_new(const struct glia_conf *conf, const struct db_stmt *const *con
 	return db;
 }
 
+/* A connection dropped while a statement runs (a deadline overrun, a
+ * PREPARE stuck behind a lock) has that statement cancelled first: the
+ * server would not notice the closed socket while it waits on a lock, and
+ * the backend would keep its slot and its place in the lock queue. */
 static void db_drop(struct db *db)
 {
-	if (db->conn)
-		PQfinish(db->conn);
+	if (!db->conn)
+		return;
+	if (PQtransactionStatus(db->conn) == PQTRANS_ACTIVE) {
+		char errbuf[256];
+		PGcancel *cancel = PQgetCancel(db->conn);
+		if (cancel) {
+			PQcancel(cancel, errbuf, sizeof errbuf);
+			PQfreeCancel(cancel);
+		}
+	}
+	PQfinish(db->conn);
 	db->conn = NULL;
 }
 
@@ -65,7 +79,10 @@ static void db_failed(struct db *db, const char *what)
 	/* The first line of libpq's message, without its newline. */
 	const char *msg = db->conn ? PQerrorMessage(db->conn) : "out of memory";
 	int len = (int)strcspn(msg, "\n");
-	log_warn("database %s: %.*s (retry in %d ms)", what, len, msg, db->backoff_ms);
+	if (len > 0)
+		log_warn("database %s: %.*s (retry in %d ms)", what, len, msg, db->backoff_ms);
+	else
+		log_warn("database %s (retry in %d ms)", what, db->backoff_ms);
 	db_drop(db);
 }
 
@@ -205,14 +222,9 @@ static int db_run(struct db *db, const struct db_stmt *stmt, const char *const *
 			if (rc < 0)
 				goto lost;
 			if (rc == 0) {
-				/* Over the deadline: ask the server to stop, then drop
-				 * the connection rather than wait for it to agree. */
-				char errbuf[256];
-				PGcancel *cancel = PQgetCancel(db->conn);
-				if (cancel) {
-					PQcancel(cancel, errbuf, sizeof errbuf);
-					PQfreeCancel(cancel);
-				}
+				/* Over the deadline: the query is cancelled and the
+				 * connection dropped (db_drop) rather than waited for. */
+				db->timed_out = true;
 				log_warn("query %s overran its %d ms deadline: cancelled", stmt->name,
 					 db->conf->db_query_timeout_ms);
 				PQclear(last);
@@ -254,10 +266,12 @@ int db_exec(struct db *db, const struct db_stmt *stmt, const char *const *params
 	int rc = db_ensure(db);
 	if (rc != DB_OK)
 		return rc;
+	db->timed_out = false;
 	rc = db_run(db, stmt, params, out);
 	/* A connection that died while idle (a database restart) is noticed
-	 * only now; a read-only statement is safe to send once more. */
-	if (rc == DB_UNAVAILABLE && was_connected && stmt->read_only && !db->conn) {
+	 * only now; a read-only statement is safe to send once more. One that
+	 * overran its deadline is not: the request's time is spent. */
+	if (rc == DB_UNAVAILABLE && was_connected && stmt->read_only && !db->conn && !db->timed_out) {
 		db->next_attempt_ms = 0;
 		if (db_ensure(db) == DB_OK)
 			rc = db_run(db, stmt, params, out);

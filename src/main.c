@@ -220,9 +220,8 @@ int main(int argc, char **argv)
 		if (!getenv("REQUEST_METHOD"))
 			die("no socket to serve: set `listen` in %s, or start glia under spawn-fcgi or systemd",
 			    config_path);
-		return worker_run(-1, &conf, &secrets);
 	}
-	int rc = master_run(fd, config_path, &conf, &secrets);
+	int rc = fd < 0 ? worker_run(-1, &conf, &secrets) : master_run(fd, config_path, &conf, &secrets);
 	if (strncmp(conf.listen, "unix:", 5) == 0)
 		unlink(conf.listen + 5);
 	secrets_clear(&secrets);
