@@ -9,15 +9,12 @@ extern const struct db_stmt *const git_access_statements[];
 extern const struct db_stmt *const account_statements[];
 extern const struct db_stmt *const receive_statements[];
 
-extern const struct db_stmt check_store_ping, keys_by_fingerprint, discover_by_key,
-	discover_by_user_id, discover_by_username, actor_by_key, actor_by_user_id, actor_by_username;
+extern const struct db_stmt check_store_ping, keys_by_fingerprint, actor_by_key, actor_by_user_id,
+	actor_by_username;
 
 static const struct db_stmt *const core_statements[] = {
 	&check_store_ping,
 	&keys_by_fingerprint,
-	&discover_by_key,
-	&discover_by_user_id,
-	&discover_by_username,
 	&actor_by_key,
 	&actor_by_user_id,
 	&actor_by_username,

@@ -60,7 +60,7 @@ else
 	ok_if "no glia backend waits on the lock within 3 s of the answer (still waiting: $(lock_waiters glia | tr '\n' ';'))" false
 fi
 ok_if "glia logged the cancelled query" \
-	grep -qE 'query discover_by_username overran its 3000 ms deadline' <(tail -n "+$log_from" "$GLIA_LOG")
+	grep -qE 'query actor_by_username overran its 3000 ms deadline' <(tail -n "+$log_from" "$GLIA_LOG")
 
 unlock_table
 t0=$(ms)
