@@ -21,6 +21,20 @@ const struct route routes[] = {
 	{ "POST", "/api/v4/internal/pre_receive", AUTH_SHELL, api_pre_receive, "pre_receive" },
 	{ "POST", "/api/v4/internal/two_factor_recovery_codes", AUTH_SHELL, api_two_factor_recovery_codes,
 	  "two_factor_recovery_codes" },
+	{ "PUT", "/api/v4/internal/upcoming_reconciliations", AUTH_ADMIN, api_upcoming_reconciliations,
+	  "upcoming_reconciliations" },
+	{ "GET", "/api/v4/internal/kubernetes/agent_info", AUTH_KAS, api_kubernetes_agent_info, "kubernetes_agent_info" },
+	{ "POST", "/api/v4/internal/kubernetes/modules/cilium_alert", AUTH_KAS, api_kubernetes_cilium_alert,
+	  "kubernetes_cilium_alert" },
+	{ "GET", "/api/v4/internal/kubernetes/project_info", AUTH_KAS, api_kubernetes_project_info,
+	  "kubernetes_project_info" },
+	{ "POST", "/api/v4/internal/kubernetes/usage_metrics", AUTH_KAS, api_kubernetes_usage_metrics,
+	  "kubernetes_usage_metrics" },
+	{ "GET", "/api/v4/namespaces/:id/gitlab_subscription", AUTH_ADMIN, api_subscription_show, "subscription" },
+	{ "POST", "/api/v4/namespaces/:id/gitlab_subscription", AUTH_ADMIN, api_subscription_create, "subscription" },
+	{ "PUT", "/api/v4/namespaces/:id/gitlab_subscription", AUTH_ADMIN, api_subscription_update, "subscription" },
+	{ "POST", "/api/v4/namespaces/:id/minutes", AUTH_ADMIN, api_minutes_create, "minutes" },
+	{ "PATCH", "/api/v4/namespaces/:id/minutes/move/:target_id", AUTH_ADMIN, api_minutes_move, "minutes_move" },
 };
 const size_t n_routes = sizeof routes / sizeof routes[0];
 

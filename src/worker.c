@@ -103,16 +103,23 @@ static void dispatch(struct fcgi_conn *c, struct app *app, struct request *req, 
 		response_message(res, err.status, err.message);
 		return;
 	}
-	bool authorized = false;
 	switch ((*route)->auth) {
-	case AUTH_NONE: authorized = true; break;
-	case AUTH_SHELL: authorized = auth_shell(req, app->secrets, time(NULL)); break;
-	case AUTH_KAS:
-	case AUTH_ADMIN: authorized = false; break;	/* not built yet */
-	}
-	if (!authorized) {
-		response_message(res, 401, "401 Unauthorized");
-		return;
+	case AUTH_NONE:
+		break;
+	case AUTH_SHELL:
+		if (!auth_shell(req, app->secrets, time(NULL))) {
+			response_message(res, 401, "401 Unauthorized");
+			return;
+		}
+		break;
+	case AUTH_KAS:	/* these two answer refusals in their own words */
+		if (!api_authenticate_kas(req, res, app))
+			return;
+		break;
+	case AUTH_ADMIN:
+		if (!api_authenticate_admin(req, res, app))
+			return;
+		break;
 	}
 	(*route)->handler(req, res, app);
 }

@@ -8,6 +8,9 @@ extern const struct db_stmt *const git_access_statements[];
 /* The statements of account.c, and of receive.c. */
 extern const struct db_stmt *const account_statements[];
 extern const struct db_stmt *const receive_statements[];
+/* kubernetes.c's, and billing.c's. */
+extern const struct db_stmt *const kubernetes_statements[];
+extern const struct db_stmt *const billing_statements[];
 
 extern const struct db_stmt check_store_ping, keys_by_fingerprint, actor_by_key, actor_by_user_id,
 	actor_by_username;
@@ -28,6 +31,8 @@ const struct db_stmt *const *const api_statements[] = {
 	git_access_statements,
 	account_statements,
 	receive_statements,
+	kubernetes_statements,
+	billing_statements,
 	NULL,
 };
 

@@ -32,6 +32,23 @@ void api_personal_access_token(struct request *req, struct response *res, struct
 void api_pre_receive(struct request *req, struct response *res, struct app *app);
 void api_post_receive(struct request *req, struct response *res, struct app *app);
 
+/* Kubernetes agent server: kubernetes.c. The dispatcher calls
+ * api_authenticate_kas for AUTH_KAS routes; it writes the refusal itself. */
+bool api_authenticate_kas(struct request *req, struct response *res, struct app *app);
+void api_kubernetes_agent_info(struct request *req, struct response *res, struct app *app);
+void api_kubernetes_project_info(struct request *req, struct response *res, struct app *app);
+void api_kubernetes_usage_metrics(struct request *req, struct response *res, struct app *app);
+void api_kubernetes_cilium_alert(struct request *req, struct response *res, struct app *app);
+/* Billing (CustomersDot): billing.c. api_authenticate_admin checks the
+ * administrator's personal access token of AUTH_ADMIN routes (401/403). */
+bool api_authenticate_admin(struct request *req, struct response *res, struct app *app);
+void api_subscription_show(struct request *req, struct response *res, struct app *app);
+void api_subscription_create(struct request *req, struct response *res, struct app *app);
+void api_subscription_update(struct request *req, struct response *res, struct app *app);
+void api_minutes_create(struct request *req, struct response *res, struct app *app);
+void api_minutes_move(struct request *req, struct response *res, struct app *app);
+void api_upcoming_reconciliations(struct request *req, struct response *res, struct app *app);
+
 void api_check(struct request *req, struct response *res, struct app *app);
 void api_authorized_keys(struct request *req, struct response *res, struct app *app);
 void api_discover(struct request *req, struct response *res, struct app *app);
