@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum conf_type { T_STRING, T_INT, T_BOOL, T_MS, T_SIZE, T_MODE, T_LOGLEVEL };
+enum conf_type { T_STRING, T_INT, T_BOOL, T_MS, T_SIZE, T_MODE, T_LOGLEVEL, T_LOGFORMAT };
 
 struct conf_key {
 	const char *name;
@@ -56,6 +56,8 @@ static const struct conf_key conf_keys[] = {
 	  "group of a unix socket glia opens: the web server's" },
 	{ "listen_mode", T_MODE, F(listen_mode), false, "0660", 0, 0777,
 	  "mode of a unix socket glia opens" },
+	{ "log_format", T_LOGFORMAT, F(log_json), true, "plain", 0, 0,
+	  "plain, or json: each request's log line as one JSON object" },
 	{ "log_level", T_LOGLEVEL, F(log_level), true, "info", 0, 0,
 	  "error, warning, info or debug" },
 	{ "max_body_size", T_SIZE, F(max_body_size), true, "1048576", 0, 64L * 1024 * 1024,
@@ -64,6 +66,8 @@ static const struct conf_key conf_keys[] = {
 	  "a worker is replaced after this many requests (0: never)" },
 	{ "migrations_dir", T_STRING, F(migrations_dir), true, PKGDATADIR "/migrations", 0, 0,
 	  "where glia-admin migrate finds the SQL migrations" },
+	{ "monitoring_whitelist", T_STRING, F(monitoring_whitelist), true, "127.0.0.0/8,::1/128", 0, 0,
+	  "addresses (CIDR, comma-separated) that may read /-/liveness, /-/readiness and /-/metrics" },
 	{ "receive_max_input_size", T_INT, F(receive_max_input_size), true, "0", 0, 1048576,
 	  "MB a push may send (receive.maxInputSize handed to Gitaly); 0: no limit" },
 	{ "shell_secret_file", T_STRING, F(shell_secret_file), false, SYSCONFDIR "/glia/gitlab_shell_secret", 0, 0,
@@ -143,6 +147,11 @@ static int conf_assign(struct glia_conf *conf, const struct conf_key *k, const c
 			*(bool *)base = false;
 		else
 			return seterr(err, errlen, "%s: expected on or off, not \"%s\"", k->name, v);
+		return 0;
+	case T_LOGFORMAT:
+		if (strcmp(v, "plain") && strcmp(v, "json"))
+			return seterr(err, errlen, "%s: expected plain or json", k->name);
+		*(bool *)base = strcmp(v, "json") == 0;
 		return 0;
 	case T_LOGLEVEL:
 		n = log_level_parse(v);
@@ -266,6 +275,7 @@ static void conf_value_str(const struct glia_conf *conf, const struct conf_key *
 	case T_STRING: snprintf(buf, n, "%s", *(char *const *)base ? *(char *const *)base : ""); break;
 	case T_BOOL: snprintf(buf, n, "%s", *(const bool *)base ? "on" : "off"); break;
 	case T_LOGLEVEL: snprintf(buf, n, "%s", log_level_name(*(const int *)base)); break;
+	case T_LOGFORMAT: snprintf(buf, n, "%s", *(const bool *)base ? "json" : "plain"); break;
 	case T_MODE: snprintf(buf, n, "%04o", *(const int *)base); break;
 	case T_MS: snprintf(buf, n, "%dms", *(const int *)base); break;
 	case T_SIZE: snprintf(buf, n, "%zu", *(const size_t *)base); break;

@@ -27,10 +27,12 @@ struct glia_conf {
 	char *listen_group;		/* group of a unix socket (the web server's) */
 	int listen_mode;		/* mode of a unix socket */
 	int log_level;
+	bool log_json;			/* log_format = json: one JSON object per request line */
 	size_t max_body_size;		/* bytes of request body read at most */
 	long max_requests;
 	int receive_max_input_size;	/* MB; 0: no receive.maxInputSize */		/* a worker exits after this many requests; 0: never */
 	char *migrations_dir;
+	char *monitoring_whitelist;	/* CIDRs allowed to reach /-/liveness, /-/readiness, /-/metrics */
 	char *shell_secret_file;	/* .gitlab_shell_secret */
 	char *token_pepper_file;	/* key of the HMAC that token digests use */
 	char *user;			/* drop to this user after opening the socket */

@@ -8,6 +8,7 @@
 #include "conf.h"
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 #include <errno.h>
@@ -26,6 +27,7 @@ struct db {
 	int64_t next_attempt_ms;
 	int backoff_ms;
 	bool timed_out;		/* the last statement overran its deadline */
+	int64_t spent_us;	/* time in statements since db_take_time() */
 	unsigned long failures;
 };
 
@@ -172,6 +174,7 @@ static int db_connect(struct db *db)
 		db_failed(db, "setup");
 		return DB_UNAVAILABLE;
 	}
+	metrics_db_connect();
 	if (db->failures)
 		log_info("database connection restored");
 	db->backoff_ms = 0;
@@ -225,6 +228,7 @@ static int db_run(struct db *db, const struct db_stmt *stmt, const char *const *
 				/* Over the deadline: the query is cancelled and the
 				 * connection dropped (db_drop) rather than waited for. */
 				db->timed_out = true;
+				metrics_db_cancel();
 				log_warn("query %s overran its %d ms deadline: cancelled", stmt->name,
 					 db->conf->db_query_timeout_ms);
 				PQclear(last);
@@ -246,6 +250,7 @@ static int db_run(struct db *db, const struct db_stmt *stmt, const char *const *
 		*out = last;
 		return DB_OK;
 	}
+	metrics_db_error();
 	int status = classify(last);
 	const char *state = PQresultErrorField(last, PG_DIAG_SQLSTATE);
 	log_warn("query %s failed: SQLSTATE %s", stmt->name, state ? state : "none");
@@ -267,6 +272,7 @@ int db_exec(struct db *db, const struct db_stmt *stmt, const char *const *params
 	if (rc != DB_OK)
 		return rc;
 	db->timed_out = false;
+	int64_t started = now_us();
 	rc = db_run(db, stmt, params, out);
 	/* A connection that died while idle (a database restart) is noticed
 	 * only now; a read-only statement is safe to send once more. One that
@@ -276,6 +282,9 @@ int db_exec(struct db *db, const struct db_stmt *stmt, const char *const *params
 		if (db_ensure(db) == DB_OK)
 			rc = db_run(db, stmt, params, out);
 	}
+	int64_t spent = now_us() - started;
+	db->spent_us += spent;
+	metrics_db_query(spent);
 	return rc;
 }
 
@@ -286,4 +295,11 @@ bool db_ping(struct db *db, const struct db_stmt *stmt)
 		return false;
 	PQclear(res);
 	return true;
+}
+
+int64_t db_take_time(struct db *db)
+{
+	int64_t spent = db->spent_us;
+	db->spent_us = 0;
+	return spent;
 }

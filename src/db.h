@@ -6,6 +6,7 @@
 
 #include <libpq-fe.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 struct glia_conf;
 
@@ -39,6 +40,9 @@ int db_exec(struct db *db, const struct db_stmt *stmt, const char *const *params
 
 /* Whether the connection is up and answers a trivial query in time. */
 bool db_ping(struct db *db, const struct db_stmt *stmt);
+
+/* Microseconds spent in statements since the last call (per-request logs). */
+int64_t db_take_time(struct db *db);
 
 /* Connection failures since start (for logs and tests). */
 unsigned long db_failures(const struct db *db);

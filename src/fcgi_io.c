@@ -120,11 +120,12 @@ int fcgi_write_response(struct fcgi_conn *c, const struct response *res, bool he
 	char headers[1024];
 	int n = snprintf(headers, sizeof headers,
 			 "Status: %d %s\r\n"
-			 "Content-Type: application/json\r\n"
+			 "Content-Type: %s\r\n"
 			 "Content-Length: %zu\r\n"
 			 "X-Frame-Options: SAMEORIGIN\r\n"
 			 "X-Content-Type-Options: nosniff\r\n",
-			 res->status, response_reason(res->status), res->body_len);
+			 res->status, response_reason(res->status),
+			 res->content_type ? res->content_type : "application/json", res->body_len);
 	if (res->allow)
 		n += snprintf(headers + n, sizeof headers - (size_t)n, "Allow: %s\r\n", res->allow);
 	if (res->retry_after)

@@ -97,6 +97,20 @@ void log_msg(int level, const char *fmt, ...)
 	va_end(ap);
 }
 
+void log_raw(const char *line)
+{
+	size_t len = strlen(line);
+	char buf[4096];
+	if (len > sizeof buf - 1)
+		len = sizeof buf - 1;
+	memcpy(buf, line, len);
+	buf[len++] = '\n';
+	int saved = errno;
+	if (write(STDERR_FILENO, buf, len) != (ssize_t)len)
+		log_dropped++;
+	errno = saved;
+}
+
 void die(const char *fmt, ...)
 {
 	va_list ap;

@@ -7,6 +7,8 @@
 #include "conf.h"
 #include "log.h"
 #include "master.h"
+#include "metrics.h"
+#include "router.h"
 #include "secret.h"
 #include "util.h"
 #include "worker.h"
@@ -122,6 +124,7 @@ static void reap(void)
 				s->respawn_at_ms = now + s->backoff_ms;
 				log_error("worker %d %s after %lld ms; respawning in %d ms", (int)pid, how,
 					  (long long)age, s->backoff_ms);
+				metrics_worker_respawn();
 			}
 		}
 	}
@@ -215,12 +218,18 @@ int master_run(int listen_fd, const char *config_path, struct glia_conf *conf, s
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (metrics_init(n_routes) < 0)
+		log_warn("no shared memory for metrics: /-/metrics will be empty");
 	log_info("glia %s started: %d workers", PACKAGE_VERSION, conf->workers);
 	for (;;) {
 		if (state == RUNNING)
 			fill_slots(listen_fd, conf, secrets);
 		else if (!any_child())
 			break;
+		int alive = 0;
+		for (int i = 0; i < MAX_WORKERS; i++)
+			alive += slots[i].pid != 0;
+		metrics_set_workers(alive);
 
 		/* Sleep until a signal, or the next respawn or stop deadline. */
 		int64_t now = now_ms(), wake = now + 1000;

@@ -11,7 +11,8 @@ struct arena;
 struct response {
 	struct arena *arena;
 	int status;
-	const char *body;	/* JSON text */
+	const char *content_type;	/* NULL: application/json */
+	const char *body;	/* JSON text, unless content_type says otherwise */
 	size_t body_len;
 	const char *allow;	/* Allow header of a 405 */
 	int retry_after;	/* seconds, 0: none */

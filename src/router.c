@@ -10,6 +10,9 @@
 #include <string.h>
 
 const struct route routes[] = {
+	{ "GET", "/-/liveness", AUTH_MONITORING, api_liveness, "liveness" },
+	{ "GET", "/-/metrics", AUTH_MONITORING, api_metrics, "metrics" },
+	{ "GET", "/-/readiness", AUTH_MONITORING, api_readiness, "readiness" },
 	{ "POST", "/api/v4/internal/allowed", AUTH_SHELL, api_allowed, "allowed" },
 	{ "GET", "/api/v4/internal/authorized_keys", AUTH_SHELL, api_authorized_keys, "authorized_keys" },
 	{ "GET", "/api/v4/internal/check", AUTH_SHELL, api_check, "check" },
@@ -37,6 +40,11 @@ const struct route routes[] = {
 	{ "PATCH", "/api/v4/namespaces/:id/minutes/move/:target_id", AUTH_ADMIN, api_minutes_move, "minutes_move" },
 };
 const size_t n_routes = sizeof routes / sizeof routes[0];
+
+const char *router_route_name(size_t i)
+{
+	return i < n_routes ? routes[i].name : "none";
+}
 
 /* Matches path against pattern segment by segment; a ":name" segment takes
  * any non-empty segment. */

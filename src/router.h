@@ -10,7 +10,8 @@ struct response;
 struct app;
 
 enum auth_kind {
-	AUTH_NONE,	/* health checks */
+	AUTH_NONE,
+	AUTH_MONITORING,	/* health and metrics: the client address must be in monitoring_whitelist */
 	AUTH_SHELL,	/* gitlab-shell and Gitaly: shared secret or its JWT */
 	AUTH_KAS,	/* Kubernetes agent server JWT */
 	AUTH_ADMIN,	/* administrator's personal access token */
@@ -32,6 +33,9 @@ enum route_result { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD };
  * :segment values are stored in req->path_params. On ROUTE_BAD_METHOD, allow
  * (of allow_len bytes) receives the Allow header value. HEAD matches GET. */
 enum route_result router_match(struct request *req, const struct route **out, char *allow, size_t allow_len);
+
+/* The name of route i, for metrics. */
+const char *router_route_name(size_t i);
 
 /* The table itself, for tests. */
 extern const struct route routes[];

@@ -24,7 +24,8 @@ long base64_decode(const char *in, size_t len, unsigned char *out);
 /* Base64 encode into out (4 * ceil(len / 3) + 1 bytes); returns the length. */
 size_t base64_encode(const unsigned char *in, size_t len, char *out);
 
-/* Current time in milliseconds on the monotonic clock. */
+/* Current time in milliseconds and in microseconds on the monotonic clock. */
 int64_t now_ms(void);
+int64_t now_us(void);
 
 #endif

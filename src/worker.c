@@ -9,6 +9,7 @@
 #include "fcgi_io.h"
 #include "bounds.h"
 #include "log.h"
+#include "metrics.h"
 #include "request.h"
 #include "response.h"
 #include "router.h"
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static volatile sig_atomic_t stopping;
 
@@ -106,22 +108,75 @@ static void dispatch(struct fcgi_conn *c, struct app *app, struct request *req, 
 	switch ((*route)->auth) {
 	case AUTH_NONE:
 		break;
+	case AUTH_MONITORING:
+		/* As GitLab's monitoring whitelist: others learn nothing is here. */
+		if (!api_monitoring_allowed(req, app->conf)) {
+			response_message(res, 404, "404 Not Found");
+			return;
+		}
+		break;
 	case AUTH_SHELL:
 		if (!auth_shell(req, app->secrets, time(NULL))) {
+			metrics_auth_failure(AUTH_FAIL_SHELL);
 			response_message(res, 401, "401 Unauthorized");
 			return;
 		}
 		break;
 	case AUTH_KAS:	/* these two answer refusals in their own words */
-		if (!api_authenticate_kas(req, res, app))
+		if (!api_authenticate_kas(req, res, app)) {
+			metrics_auth_failure(AUTH_FAIL_KAS);
 			return;
+		}
 		break;
 	case AUTH_ADMIN:
-		if (!api_authenticate_admin(req, res, app))
+		if (!api_authenticate_admin(req, res, app)) {
+			metrics_auth_failure(AUTH_FAIL_ADMIN);
 			return;
+		}
 		break;
 	}
 	(*route)->handler(req, res, app);
+}
+
+/* One line per request: the path, never the query string (it may carry
+ * secret_token); as a JSON object when log_format = json. */
+static void log_request(struct app *app, struct request *req, const struct response *res,
+			const struct route *route, const char *rid, int64_t us, int64_t db_us, bool sent)
+{
+	char path[256];
+	const char *method = req->method ? req->method : "-";
+	const char *p = req->path ? req->path : "-";
+
+	if (log_threshold < LOG_LVL_INFO)
+		return;
+	if (!app->conf->log_json) {
+		log_info("%s %s %d %lldms route=%s rid=%s%s", method, log_escape(path, sizeof path, p), res->status,
+			 (long long)(us / 1000), route ? route->name : "-", rid ? rid : "-", sent ? "" : " (client gone)");
+		return;
+	}
+	json_object *o = json_object_new_object();
+	if (!o)
+		return;
+	struct timespec ts;
+	char when[96];
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+	json_object_object_add(o, "time", json_object_new_string(when));
+	json_object_object_add(o, "request_id", rid ? json_object_new_string(rid) : NULL);
+	json_object_object_add(o, "method", json_object_new_string(method));
+	json_object_object_add(o, "path", json_object_new_string(log_escape(path, sizeof path, p)));
+	json_object_object_add(o, "route", route ? json_object_new_string(route->pattern) : NULL);
+	json_object_object_add(o, "status", json_object_new_int(res->status));
+	json_object_object_add(o, "duration_s", json_object_new_double((double)us / 1e6));
+	json_object_object_add(o, "db_duration_s", json_object_new_double((double)db_us / 1e6));
+	json_object_object_add(o, "pid", json_object_new_int((int)getpid()));
+	if (!sent)
+		json_object_object_add(o, "client_gone", json_object_new_boolean(1));
+	log_raw(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
 }
 
 static void handle_one(struct fcgi_conn *c, struct app *app, struct arena *a)
@@ -130,8 +185,7 @@ static void handle_one(struct fcgi_conn *c, struct app *app, struct arena *a)
 	struct request_error err;
 	struct response res;
 	const struct route *route = NULL;
-	int64_t started = now_ms();
-	char path[256];
+	int64_t started = now_us();
 
 	response_init(&res, a);
 	if (request_init(&req, a, fcgi_env(c), &err) < 0)
@@ -142,11 +196,13 @@ static void handle_one(struct fcgi_conn *c, struct app *app, struct arena *a)
 	bool head = req.method && strcmp(req.method, "HEAD") == 0;
 	const char *rid = request_id(&req);
 	bool sent = fcgi_write_response(c, &res, head, rid) == 0;
-	/* The path, never the query string: it may carry secret_token. */
-	log_info("%s %s %d %lldms route=%s rid=%s%s", req.method ? req.method : "-",
-		 log_escape(path, sizeof path, req.path ? req.path : "-"), res.status,
-		 (long long)(now_ms() - started), route ? route->name : "-", rid ? rid : "-",
-		 sent ? "" : " (client gone)");
+	int64_t us = now_us() - started;
+	metrics_request(route ? (int)(route - routes) : -1, req.method, res.status, us);
+	log_request(app, &req, &res, route, rid, us, db_take_time(app->db), sent);
+	static unsigned long dropped_seen;
+	unsigned long dropped = log_dropped_lines();
+	metrics_log_dropped(dropped - dropped_seen);
+	dropped_seen = dropped;
 	request_release(&req);
 	fcgi_finish(c);
 	arena_reset(a);
@@ -174,6 +230,7 @@ int worker_run(int listen_fd, const struct glia_conf *conf, const struct secrets
 		handle_one(&conn, &app, &arena);
 		if (conf->max_requests && ++served >= conf->max_requests) {
 			log_info("served %ld requests: recycling", served);
+			metrics_worker_recycle();
 			break;
 		}
 	}

@@ -10,7 +10,8 @@ GLIA_PACKAGES="build-essential autoconf automake pkg-config
   libfcgi-dev libfcgi-bin libjson-c-dev libpq-dev libjwt-dev libssl-dev
   check libsubunit-dev clang libclang-rt-14-dev
   postgresql-15 postgresql-client-15 nginx-light
-  curl ca-certificates procps psmisc openssl"
+  curl ca-certificates procps psmisc openssl
+  prometheus"
 
 say() { printf '%s: %s\n' "${0##*/}" "$*"; }
 die() { printf '%s: error: %s\n' "${0##*/}" "$*" >&2; exit 1; }
@@ -26,7 +27,17 @@ ensure_packages() {
 	say "installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	# Installing nginx, apache2, postgresql or prometheus would start their
+	# default instances, which hold ports and outlive the run: policy-rc.d
+	# (Debian's invoke-rc.d policy hook) forbids starting services meanwhile.
+	local policy=/usr/sbin/policy-rc.d added=0
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && added=1
+	fi
+	local rc=0
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || rc=$?
+	[ "$added" = 1 ] && rm -f "$policy"
+	[ "$rc" = 0 ] || die "apt-get install ${missing[*]} failed"
 }
 
 # Generates ./configure in the source directory when missing or stale.

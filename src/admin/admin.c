@@ -26,13 +26,16 @@ static const struct command {
 	{ "project", cmd_project },
 	{ "member", cmd_member },
 	{ "token", cmd_token },
+	{ "deploy-key", cmd_deploy_key },
+	{ "protected-branch", cmd_protected_branch },
+	{ "protected-tag", cmd_protected_tag },
 };
 
 void print_help(void)
 {
 	fputs("Usage: glia-admin [-c FILE] COMMAND [ARGS...]\n"
 	      "Administer glia's database: migrations, data sets, users, keys, groups,\n"
-	      "projects, members and tokens.\n"
+	      "projects, members, tokens, deploy keys and protected branches and tags.\n"
 	      "\n"
 	      "Options:\n"
 	      "  -c, --config=FILE   configuration file (default: $GLIA_CONFIG, else\n"
@@ -46,17 +49,36 @@ void print_help(void)
 	      "  user add USERNAME --name NAME [--email E] [--admin] [--state S]\n"
 	      "  user list\n"
 	      "  user block USERNAME\n"
+	      "  user unblock USERNAME\n"
+	      "  user 2fa USERNAME on|off\n"
+	      "  user admin USERNAME on|off\n"
 	      "  key add USERNAME 'KEY LINE' [--title T] [--expires YYYY-MM-DD]\n"
 	      "  key list [USERNAME]\n"
 	      "  key rm ID\n"
 	      "  group add PATH [--name N] [--parent FULLPATH] [--visibility V]\n"
 	      "  project add FULLPATH [--name N] [--visibility V] [--default-branch B]\n"
+	      "  project set PROJECT [--default-branch B] [--visibility V] [--lfs on|off]\n"
+	      "  project archive PROJECT\n"
+	      "  project unarchive PROJECT\n"
 	      "  member add USERNAME (--project FULLPATH | --group FULLPATH) ACCESS_LEVEL\n"
 	      "  token create USERNAME NAME --scopes SCOPE[,SCOPE...] [--expires YYYY-MM-DD]\n"
+	      "  deploy-key add TITLE 'KEY LINE' [--user USERNAME]\n"
+	      "  deploy-key list\n"
+	      "  deploy-key rm ID\n"
+	      "  deploy-key enable ID PROJECT [--can-push]\n"
+	      "  deploy-key disable ID PROJECT\n"
+	      "  protected-branch add PROJECT NAME [--push LEVEL] [--merge LEVEL]\n"
+	      "                       [--allow-force-push]\n"
+	      "  protected-branch list PROJECT\n"
+	      "  protected-branch rm PROJECT NAME\n"
+	      "  protected-tag add PROJECT NAME [--create LEVEL]\n"
+	      "  protected-tag list PROJECT\n"
+	      "  protected-tag rm PROJECT NAME\n"
 	      "\n"
 	      "V is private, internal or public. ACCESS_LEVEL is 10, 20, 30, 40, 50 or guest,\n"
-	      "reporter, developer, maintainer, owner. Exit status: 0 done, 1 failed,\n"
-	      "2 bad usage. See glia-admin(8).\n",
+	      "reporter, developer, maintainer, owner. LEVEL is 0, 30, 40, 60 or no-one,\n"
+	      "developer, maintainer, admin (default maintainer). PROJECT is a full path.\n"
+	      "Exit status: 0 done, 1 failed, 2 bad usage. See glia-admin(8).\n",
 	      stdout);
 }
 

@@ -1,6 +1,7 @@
-/* glia-admin's everyday commands (user, key, group, project, member, token)
- * and the rules they share with import: GitLab's path, level, scope and date
- * rules, key checks, and token digests. */
+/* glia-admin's everyday commands (user, key, group, project, member, token,
+ * deploy-key, protected-branch, protected-tag) and the rules they share with
+ * import: GitLab's path, level, scope and date rules, key checks, and token
+ * digests. */
 #include "config.h"
 #include "admin.h"
 #include "secret.h"
@@ -406,6 +407,114 @@ static int find_user(struct admin *a, const char *username, long long *id)
 	return 0;
 }
 
+/* A project by full path. */
+static int find_project(struct admin *a, const char *full_path, struct route *r)
+{
+	struct db_err err;
+	int found = db_find_route(a->db, full_path, r, &err);
+	if (found < 0)
+		return fail("looking up project \"%s\": %s", full_path, err.message);
+	if (!found)
+		return fail("project \"%s\" not found", full_path);
+	if (!r->is_project)
+		return fail("\"%s\" is a %s, not a project", full_path, r->is_user_ns ? "user's namespace" : "group");
+	return 0;
+}
+
+/* "on" or "off" for what (a command and perhaps an option). */
+static int parse_on_off(const char *what, const char *s, bool *on)
+{
+	if (strcmp(s, "on") == 0)
+		*on = true;
+	else if (strcmp(s, "off") == 0)
+		*on = false;
+	else
+		return usage_error("%s: expected on or off, not \"%s\"", what, s);
+	return 0;
+}
+
+/* Who may push, merge or create under a protected branch or tag. */
+static const struct {
+	const char *name;
+	int level;
+} protected_levels[] = { { "no-one", 0 }, { "developer", 30 }, { "maintainer", 40 }, { "admin", 60 } };
+
+/* 0, 30, 40, 60 or no-one, developer, maintainer, admin; -1 otherwise. */
+static int protected_level_parse(const char *s)
+{
+	for (size_t i = 0; i < sizeof protected_levels / sizeof protected_levels[0]; i++) {
+		char num[4];
+		snprintf(num, sizeof num, "%d", protected_levels[i].level);
+		if (strcasecmp(s, protected_levels[i].name) == 0 || strcmp(s, num) == 0)
+			return protected_levels[i].level;
+	}
+	return -1;
+}
+
+static const char *protected_level_name(int level)
+{
+	for (size_t i = 0; i < sizeof protected_levels / sizeof protected_levels[0]; i++)
+		if (protected_levels[i].level == level)
+			return protected_levels[i].name;
+	return "?";
+}
+
+static int protected_level_opt(const char *what, const char *opt, const char *s, int *out)
+{
+	*out = protected_level_parse(s);
+	if (*out < 0)
+		return usage_error("%s: %s must be 0, 30, 40, 60 or no-one, developer, maintainer, admin; not \"%s\"",
+				   what, opt, s);
+	return 0;
+}
+
+/* The rows of an access level table, in words: the role, or (GitLab EE)
+ * "user:NAME" and "group:PATH"; for the lists. */
+#define LEVELS_SQL(table, fk, owner)                                                                  \
+	"(SELECT string_agg(CASE WHEN l.user_id IS NOT NULL THEN 'user:' || lu.username"              \
+	"                        WHEN l.group_id IS NOT NULL THEN 'group:' || lr.path"               \
+	"                        WHEN l.access_level = 0 THEN 'no-one'"                              \
+	"                        WHEN l.access_level = 30 THEN 'developer'"                          \
+	"                        WHEN l.access_level = 40 THEN 'maintainer'"                         \
+	"                        WHEN l.access_level = 60 THEN 'admin'"                              \
+	"                        ELSE l.access_level::text END, ','"                                 \
+	"                   ORDER BY l.user_id NULLS FIRST, l.group_id NULLS FIRST, l.id)"            \
+	"   FROM " table " l LEFT JOIN users lu ON lu.id = l.user_id"                                 \
+	"   LEFT JOIN routes lr ON lr.namespace_id = l.group_id WHERE l." fk " = " owner ".id)"
+
+/* An OpenSSH key line without surrounding blanks, as GitLab strips it. */
+static char *key_line_stripped(const char *line)
+{
+	size_t start = strspn(line, " \t"), end = strlen(line);
+	while (end > start && (line[end - 1] == ' ' || line[end - 1] == '\t'))
+		end--;
+	return strndup(line + start, end - start);
+}
+
+/* Why adding a key failed: the key or deploy key that holds it already, or
+ * the database's reason. */
+static int key_insert_failed(struct admin *a, const struct sshkey *key, struct db_err *err)
+{
+	if (strcmp(err->constraint, "index_keys_on_fingerprint_sha256") == 0) {
+		const char *fp[] = { key->fingerprint };
+		PGresult *owner = db_exec(a->db,
+					  "SELECT k.id, k.type, u.username FROM keys k"
+					  " LEFT JOIN users u ON u.id = k.user_id WHERE k.fingerprint_sha256 = $1",
+					  1, fp, err);
+		if (owner && PQntuples(owner) == 1) {
+			bool deploy = strcmp(PQgetvalue(owner, 0, 1), "Key") != 0;
+			bool by = !PQgetisnull(owner, 0, 2);
+			fail("key SHA256:%s is already in use (%s %s%s%s)", key->fingerprint,
+			     deploy ? "deploy key" : "key", PQgetvalue(owner, 0, 0),
+			     by ? (deploy ? " added by user " : " of user ") : "", by ? PQgetvalue(owner, 0, 2) : "");
+			PQclear(owner);
+			return ADMIN_FAIL;
+		}
+		PQclear(owner);
+	}
+	return fail("cannot add the key: %s", db_err_reason(err));
+}
+
 struct verb {
 	const char *name;
 	int (*run)(struct admin *a, int argc, char **argv);
@@ -561,10 +670,117 @@ static int user_block(struct admin *a, int argc, char **argv)
 	return ADMIN_OK;
 }
 
+static int user_unblock(struct admin *a, int argc, char **argv)
+{
+	int c;
+
+	if ((c = no_options(argc, argv)) != 0)
+		return c;
+	OPTIONS_END(argc, argv, 1, 1, "USERNAME");
+	const char *username = argv[optind];
+	if (admin_connect(a) != 0)
+		return ADMIN_FAIL;
+
+	/* Whatever kept the user out (blocked, ldap_blocked, deactivated,
+	 * blocked_pending_approval): glia has no web sign-in to lift it. */
+	struct db_err err;
+	const char *params[] = { username };
+	PGresult *res = db_exec(a->db,
+				"UPDATE users u SET state = 'active'"
+				"  FROM (SELECT id, state FROM users WHERE lower(username) = lower($1) FOR UPDATE) old"
+				" WHERE u.id = old.id AND old.state <> 'active' RETURNING old.state",
+				1, params, &err);
+	if (!res)
+		return fail("unblocking user \"%s\": %s", username, err.message);
+	if (PQntuples(res) == 1) {
+		printf("unblocked user %s (was %s)\n", username, PQgetvalue(res, 0, 0));
+		PQclear(res);
+		return ADMIN_OK;
+	}
+	PQclear(res);
+	long long id;
+	if (find_user(a, username, &id) != 0)
+		return ADMIN_FAIL;
+	printf("user %s was already active\n", username);
+	return ADMIN_OK;
+}
+
+/* One boolean of a user: the UPDATE takes $1 the username and $2 the value,
+ * and returns a row only when it changed something. The messages follow
+ * "user NAME: ". */
+struct user_flag {
+	const char *sql, *doing;
+	const char *on, *already_on, *off, *already_off;
+};
+
+static int user_set_flag(struct admin *a, int argc, char **argv, const struct user_flag *f)
+{
+	char what[64];
+	bool on = false;
+	int c;
+
+	if ((c = no_options(argc, argv)) != 0)
+		return c;
+	OPTIONS_END(argc, argv, 2, 2, "USERNAME on|off");
+	const char *username = argv[optind];
+	snprintf(what, sizeof what, "user %s", argv[0]);
+	if (parse_on_off(what, argv[optind + 1], &on) != 0)
+		return ADMIN_USAGE;
+	if (admin_connect(a) != 0)
+		return ADMIN_FAIL;
+
+	struct db_err err;
+	const char *params[] = { username, on ? "t" : "f" };
+	PGresult *res = db_exec(a->db, f->sql, 2, params, &err);
+	if (!res)
+		return fail("%s for user \"%s\": %s", f->doing, username, err.message);
+	bool changed = PQntuples(res) == 1;
+	PQclear(res);
+	long long id;
+	if (!changed && find_user(a, username, &id) != 0)
+		return ADMIN_FAIL;
+	const char *msg = on ? (changed ? f->on : f->already_on) : (changed ? f->off : f->already_off);
+	printf("user %s: %s\n", username, msg);
+	return ADMIN_OK;
+}
+
+static int user_2fa(struct admin *a, int argc, char **argv)
+{
+	/* Off also forgets the recovery codes, as GitLab's disable_two_factor!. */
+	static const struct user_flag f = {
+		"UPDATE users SET otp_required_for_login = $2,"
+		"       otp_backup_codes = CASE WHEN $2::boolean THEN otp_backup_codes END"
+		" WHERE lower(username) = lower($1)"
+		"   AND (otp_required_for_login <> $2::boolean OR (NOT $2::boolean AND otp_backup_codes IS NOT NULL))"
+		" RETURNING id",
+		"setting two-factor authentication",
+		"two-factor authentication on",
+		"two-factor authentication was already on",
+		"two-factor authentication off, recovery codes cleared",
+		"two-factor authentication was already off",
+	};
+	return user_set_flag(a, argc, argv, &f);
+}
+
+static int user_admin(struct admin *a, int argc, char **argv)
+{
+	static const struct user_flag f = {
+		"UPDATE users SET admin = $2 WHERE lower(username) = lower($1) AND admin <> $2::boolean RETURNING id",
+		"setting admin",
+		"now an administrator",
+		"was already an administrator",
+		"no longer an administrator",
+		"was not an administrator",
+	};
+	return user_set_flag(a, argc, argv, &f);
+}
+
 int cmd_user(struct admin *a, int argc, char **argv)
 {
 	static const struct verb verbs[] = {
-		{ "add", user_add }, { "list", user_list }, { "block", user_block }, { NULL, NULL },
+		{ "add", user_add },	     { "list", user_list }, { "block", user_block },
+		{ "unblock", user_unblock }, { "2fa", user_2fa },   { "admin", user_admin },
+		{ NULL, NULL },
 	};
 	return dispatch(a, verbs, argc, argv);
 }
@@ -612,11 +828,7 @@ static int key_add(struct admin *a, int argc, char **argv)
 	if (find_user(a, username, &user_id) != 0)
 		return ADMIN_FAIL;
 
-	/* Store the line without surrounding blanks, as GitLab strips it. */
-	size_t start = strspn(line, " \t"), end = strlen(line);
-	while (end > start && (line[end - 1] == ' ' || line[end - 1] == '\t'))
-		end--;
-	char *stored = strndup(line + start, end - start);
+	char *stored = key_line_stripped(line);
 	char uid[24];
 	if (!stored)
 		return fail("out of memory");
@@ -628,24 +840,8 @@ static int key_add(struct admin *a, int argc, char **argv)
 				" VALUES ($1, $2, $3, $4, $5, ($6::date)::timestamp AT TIME ZONE 'UTC') RETURNING id",
 				6, params, &err);
 	free(stored);
-	if (!res) {
-		if (strcmp(err.constraint, "index_keys_on_fingerprint_sha256") == 0) {
-			const char *fp[] = { key.fingerprint };
-			PGresult *owner = db_exec(a->db,
-						  "SELECT k.id, k.type, coalesce(u.username, '-') FROM keys k"
-						  " LEFT JOIN users u ON u.id = k.user_id WHERE k.fingerprint_sha256 = $1",
-						  1, fp, &err);
-			if (owner && PQntuples(owner) == 1) {
-				fail("key SHA256:%s is already in use (%s %s of user %s)", key.fingerprint,
-				     strcmp(PQgetvalue(owner, 0, 1), "Key") ? "deploy key" : "key",
-				     PQgetvalue(owner, 0, 0), PQgetvalue(owner, 0, 2));
-				PQclear(owner);
-				return ADMIN_FAIL;
-			}
-			PQclear(owner);
-		}
-		return fail("cannot add the key: %s", db_err_reason(&err));
-	}
+	if (!res)
+		return key_insert_failed(a, &key, &err);
 	printf("added key %s (SHA256:%s) to user %s\n", PQgetvalue(res, 0, 0), key.fingerprint, username);
 	PQclear(res);
 	return ADMIN_OK;
@@ -889,9 +1085,140 @@ static int project_add(struct admin *a, int argc, char **argv)
 	return ADMIN_OK;
 }
 
+static int project_set(struct admin *a, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "default-branch", required_argument, NULL, 'b' }, { "visibility", required_argument, NULL, 'v' },
+		{ "lfs", required_argument, NULL, 'l' }, { NULL, 0, NULL, 0 },
+	};
+	const char *branch = NULL, *lfs = NULL;
+	int visibility = -1, c;
+	bool lfs_on = false;
+
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'b': branch = optarg; break;
+		case 'l': lfs = optarg; break;
+		case 'v':
+			if (parse_visibility_opt(optarg, &visibility) != 0)
+				return ADMIN_USAGE;
+			break;
+		default: return option_error(c, argv);
+		}
+	}
+	OPTIONS_END(argc, argv, 1, 1, "PROJECT [--default-branch B] [--visibility V] [--lfs on|off]");
+	const char *project = argv[optind];
+	if (!branch && visibility < 0 && !lfs)
+		return usage_error("project set: give at least one of --default-branch, --visibility and --lfs");
+	if (branch && !valid_branch_name(branch))
+		return usage_error("project set: \"%s\" is not a valid branch name", branch);
+	if (lfs && parse_on_off("project set: --lfs", lfs, &lfs_on) != 0)
+		return ADMIN_USAGE;
+	if (admin_connect(a) != 0)
+		return ADMIN_FAIL;
+	struct route r;
+	if (find_project(a, project, &r) != 0)
+		return ADMIN_FAIL;
+
+	char pid[24], vis[12];
+	fmt_id(pid, sizeof pid, r.id);
+	snprintf(vis, sizeof vis, "%d", visibility);
+	struct db_err err;
+	if (db_begin(a->db, &err) != 0)
+		return fail("cannot change project %s: %s", r.path, err.message);
+	/* The namespace's visibility, held until the change is in. */
+	const char *idp[] = { pid };
+	PGresult *res = db_exec(a->db,
+				"SELECT n.visibility_level, rn.path FROM projects p"
+				"  JOIN namespaces n ON n.id = p.namespace_id"
+				"  JOIN routes rn ON rn.namespace_id = n.id"
+				" WHERE p.id = $1 FOR UPDATE OF p FOR SHARE OF n",
+				1, idp, &err);
+	if (!res) {
+		db_rollback(a->db);
+		return fail("cannot change project %s: %s", r.path, err.message);
+	}
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		db_rollback(a->db);
+		return fail("project \"%s\" not found", project);
+	}
+	struct route ns = { .visibility = atoi(PQgetvalue(res, 0, 0)) };
+	snprintf(ns.path, sizeof ns.path, "%s", PQgetvalue(res, 0, 1));
+	PQclear(res);
+	if (visibility >= 0 && check_visibility_within(visibility, &ns) != 0) {
+		db_rollback(a->db);
+		return ADMIN_FAIL;
+	}
+	const char *params[] = { pid, branch, visibility >= 0 ? vis : NULL, lfs ? (lfs_on ? "t" : "f") : NULL };
+	res = db_exec(a->db,
+		      "UPDATE projects SET default_branch = coalesce($2, default_branch),"
+		      "       visibility_level = coalesce($3::integer, visibility_level),"
+		      "       lfs_enabled = coalesce($4::boolean, lfs_enabled)"
+		      " WHERE id = $1 RETURNING default_branch, visibility_level, lfs_enabled",
+		      4, params, &err);
+	if (!res) {
+		db_rollback(a->db);
+		return fail("cannot change project %s: %s", r.path, db_err_reason(&err));
+	}
+	if (db_commit(a->db, &err) != 0) {
+		PQclear(res);
+		return fail("cannot change project %s: %s", r.path, err.message);
+	}
+	printf("project %s: default branch %s, %s, LFS %s\n", r.path,
+	       PQgetisnull(res, 0, 0) ? "-" : PQgetvalue(res, 0, 0), visibility_name(atoi(PQgetvalue(res, 0, 1))),
+	       PQgetvalue(res, 0, 2)[0] == 't' ? "on" : "off");
+	PQclear(res);
+	return ADMIN_OK;
+}
+
+static int project_set_archived(struct admin *a, int argc, char **argv, bool archive)
+{
+	int c;
+
+	if ((c = no_options(argc, argv)) != 0)
+		return c;
+	OPTIONS_END(argc, argv, 1, 1, "PROJECT");
+	if (admin_connect(a) != 0)
+		return ADMIN_FAIL;
+	struct route r;
+	if (find_project(a, argv[optind], &r) != 0)
+		return ADMIN_FAIL;
+
+	char pid[24];
+	fmt_id(pid, sizeof pid, r.id);
+	struct db_err err;
+	const char *params[] = { pid, archive ? "t" : "f" };
+	PGresult *res = db_exec(a->db, "UPDATE projects SET archived = $2 WHERE id = $1 AND archived <> $2 RETURNING id",
+				2, params, &err);
+	if (!res)
+		return fail("%s project %s: %s", archive ? "archiving" : "unarchiving", r.path, err.message);
+	bool changed = PQntuples(res) == 1;
+	PQclear(res);
+	if (changed)
+		printf("%s project %s\n", archive ? "archived" : "unarchived", r.path);
+	else
+		printf("project %s %s\n", r.path, archive ? "was already archived" : "was not archived");
+	return ADMIN_OK;
+}
+
+static int project_archive(struct admin *a, int argc, char **argv)
+{
+	return project_set_archived(a, argc, argv, true);
+}
+
+static int project_unarchive(struct admin *a, int argc, char **argv)
+{
+	return project_set_archived(a, argc, argv, false);
+}
+
 int cmd_project(struct admin *a, int argc, char **argv)
 {
-	static const struct verb verbs[] = { { "add", project_add }, { NULL, NULL } };
+	static const struct verb verbs[] = {
+		{ "add", project_add },		    { "set", project_set },
+		{ "archive", project_archive },	    { "unarchive", project_unarchive },
+		{ NULL, NULL },
+	};
 	return dispatch(a, verbs, argc, argv);
 }
 
@@ -1073,5 +1400,467 @@ out:
 int cmd_token(struct admin *a, int argc, char **argv)
 {
 	static const struct verb verbs[] = { { "create", token_create }, { NULL, NULL } };
+	return dispatch(a, verbs, argc, argv);
+}
+
+/* ---- deploy-key --------------------------------------------------------- */
+
+static int deploy_key_add(struct admin *a, int argc, char **argv)
+{
+	static const struct option longopts[] = { { "user", required_argument, NULL, 'u' }, { NULL, 0, NULL, 0 } };
+	const char *username = NULL;
+	struct sshkey key;
+	char md5[SSHKEY_MD5_LEN + 1], msg[256];
+	int c;
+
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'u': username = optarg; break;
+		default: return option_error(c, argv);
+		}
+	}
+	OPTIONS_END(argc, argv, 2, 2, "TITLE 'KEY LINE'");
+	const char *title = argv[optind], *line = argv[optind + 1];
+	if (check_text("the title", title, 255, false) != 0)
+		return ADMIN_USAGE;
+	if (admin_key_parse(line, &key, md5, msg, sizeof msg) != 0)
+		return usage_error("deploy-key add: %s", msg);
+	if (admin_connect(a) != 0)
+		return ADMIN_FAIL;
+	long long user_id = 0;
+	if (username && find_user(a, username, &user_id) != 0)
+		return ADMIN_FAIL;
+
+	char *stored = key_line_stripped(line);
+	char uid[24];
+	if (!stored)
+		return fail("out of memory");
+	fmt_id(uid, sizeof uid, user_id);
+	struct db_err err;
+	const char *params[] = { username ? uid : NULL, title, stored, key.fingerprint, md5[0] ? md5 : NULL };
+	PGresult *res = db_exec(a->db,
+				"INSERT INTO keys (type, user_id, title, key, fingerprint_sha256, fingerprint)"
+				" VALUES ('DeployKey', $1, $2, $3, $4, $5) RETURNING id",
+				5, params, &err);
+	free(stored);
+	if (!res)
+		return key_insert_failed(a, &key, &err);
+	printf("added deploy key %s (SHA256:%s)\n", PQgetvalue(res, 0, 0), key.fingerprint);
+	PQclear(res);
+	return ADMIN_OK;
+}
+
+static int deploy_key_list(struct admin *a, int argc, char **argv)
+{
+	static const char *const headings[] = { "ID", "TITLE", "FINGERPRINT", "USER", "EXPIRES", "CREATED", "PROJECTS" };
+	int c;
+
+	if ((c = no_options(argc, argv)) != 0)
+		return c;
+	OPTIONS_END(argc, argv, 0, 0, "no arguments");
+	if (admin_connect(a) != 0)
+		return ADMIN_FAIL;
+
+	struct db_err err;
+	PGresult *res = db_exec(a->db,
+				"SELECT k.id, k.title, 'SHA256:' || k.fingerprint_sha256, u.username,"
+				"       to_char(k.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),"
+				"       to_char(k.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
+				"       (SELECT string_agg(r.path || CASE WHEN dkp.can_push THEN ' (push)' ELSE '' END,"
+				"                          ', ' ORDER BY r.path)"
+				"          FROM deploy_keys_projects dkp JOIN routes r ON r.project_id = dkp.project_id"
+				"         WHERE dkp.deploy_key_id = k.id)"
+				"  FROM keys k LEFT JOIN users u ON u.id = k.user_id"
+				" WHERE k.type = 'DeployKey' ORDER BY k.id",
+				0, NULL, &err);
+	if (!res)
+		return fail("listing deploy keys: %s", err.message);
+	print_table(res, headings);
+	PQclear(res);
+	return ADMIN_OK;
+}
+
+/* The deploy key of an ID operand: 0, or the exit status after a message. */
+static int find_deploy_key(struct admin *a, const char *what, const char *arg, long long *id)
+{
+	if (parse_id(arg, strlen(arg), id) != 0)
+		return usage_error("%s: \"%s\" is not a key id", what, arg);
+	if (admin_connect(a) != 0)
+		return ADMIN_FAIL;
+	struct db_err err;
+	const char *params[] = { arg };
+	PGresult *res = db_exec(a->db, "SELECT type FROM keys WHERE id = $1", 1, params, &err);
+	if (!res)
+		return fail("looking up deploy key %s: %s", arg, err.message);
+	int n = PQntuples(res);
+	bool deploy = n == 1 && strcmp(PQgetvalue(res, 0, 0), "DeployKey") == 0;
+	PQclear(res);
+	if (n == 0)
+		return fail("deploy key %lld not found", *id);
+	if (!deploy)
+		return fail("key %lld is a user's key, not a deploy key", *id);
+	return 0;
+}
+
+static int deploy_key_rm(struct admin *a, int argc, char **argv)
+{
+	long long id;
+	int c;
+
+	if ((c = no_options(argc, argv)) != 0)
+		return c;
+	OPTIONS_END(argc, argv, 1, 1, "ID");
+	if ((c = find_deploy_key(a, "deploy-key rm", argv[optind], &id)) != 0)
+		return c;
+
+	/* Its links to projects go with it (ON DELETE CASCADE). */
+	struct db_err err;
+	const char *params[] = { argv[optind] };
+	PGresult *res = db_exec(a->db,
+				"DELETE FROM keys WHERE id = $1 AND type = 'DeployKey'"
+				" RETURNING (SELECT count(*) FROM deploy_keys_projects WHERE deploy_key_id = $1)",
+				1, params, &err);
+	if (!res)
+		return fail("removing deploy key %lld: %s", id, err.message);
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return fail("deploy key %lld not found", id);
+	}
+	long long links = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	printf("removed deploy key %lld (enabled on %lld project%s)\n", id, links, links == 1 ? "" : "s");
+	return ADMIN_OK;
+}
+
+static int deploy_key_enable(struct admin *a, int argc, char **argv)
+{
+	static const struct option longopts[] = { { "can-push", no_argument, NULL, 'p' }, { NULL, 0, NULL, 0 } };
+	bool can_push = false;
+	long long id;
+	int c;
+
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p': can_push = true; break;
+		default: return option_error(c, argv);
+		}
+	}
+	OPTIONS_END(argc, argv, 2, 2, "ID PROJECT");
+	if ((c = find_deploy_key(a, "deploy-key enable", argv[optind], &id)) != 0)
+		return c;
+	struct route r;
+	if (find_project(a, argv[optind + 1], &r) != 0)
+		return ADMIN_FAIL;
+
+	char kid[24], pid[24];
+	fmt_id(kid, sizeof kid, id);
+	fmt_id(pid, sizeof pid, r.id);
+	struct db_err err;
+	const char *params[] = { kid, pid, can_push ? "t" : "f" };
+	PGresult *res = db_exec(a->db,
+				"INSERT INTO deploy_keys_projects (deploy_key_id, project_id, can_push) VALUES ($1, $2, $3)"
+				" ON CONFLICT (deploy_key_id, project_id) DO UPDATE SET can_push = EXCLUDED.can_push"
+				" WHERE deploy_keys_projects.can_push <> EXCLUDED.can_push RETURNING (xmax = 0)",
+				3, params, &err);
+	if (!res)
+		return fail("cannot enable deploy key %lld on %s: %s", id, r.path, db_err_reason(&err));
+	const char *how = can_push ? "read-write" : "read-only";
+	if (PQntuples(res) == 0)
+		printf("deploy key %lld was already enabled on %s (%s)\n", id, r.path, how);
+	else if (PQgetvalue(res, 0, 0)[0] == 't')
+		printf("enabled deploy key %lld on %s (%s)\n", id, r.path, how);
+	else
+		printf("deploy key %lld on %s is now %s\n", id, r.path, how);
+	PQclear(res);
+	return ADMIN_OK;
+}
+
+static int deploy_key_disable(struct admin *a, int argc, char **argv)
+{
+	long long id;
+	int c;
+
+	if ((c = no_options(argc, argv)) != 0)
+		return c;
+	OPTIONS_END(argc, argv, 2, 2, "ID PROJECT");
+	if ((c = find_deploy_key(a, "deploy-key disable", argv[optind], &id)) != 0)
+		return c;
+	struct route r;
+	if (find_project(a, argv[optind + 1], &r) != 0)
+		return ADMIN_FAIL;
+
+	/* The key itself stays, for other projects or later (deploy-key rm). */
+	char kid[24], pid[24];
+	fmt_id(kid, sizeof kid, id);
+	fmt_id(pid, sizeof pid, r.id);
+	struct db_err err;
+	const char *params[] = { kid, pid };
+	PGresult *res = db_exec(a->db,
+				"DELETE FROM deploy_keys_projects WHERE deploy_key_id = $1 AND project_id = $2 RETURNING id",
+				2, params, &err);
+	if (!res)
+		return fail("disabling deploy key %lld on %s: %s", id, r.path, err.message);
+	int n = PQntuples(res);
+	PQclear(res);
+	if (n == 0)
+		return fail("deploy key %lld is not enabled on %s", id, r.path);
+	printf("disabled deploy key %lld on %s\n", id, r.path);
+	return ADMIN_OK;
+}
+
+int cmd_deploy_key(struct admin *a, int argc, char **argv)
+{
+	static const struct verb verbs[] = {
+		{ "add", deploy_key_add },	 { "list", deploy_key_list },	    { "rm", deploy_key_rm },
+		{ "enable", deploy_key_enable }, { "disable", deploy_key_disable }, { NULL, NULL },
+	};
+	return dispatch(a, verbs, argc, argv);
+}
+
+/* ---- protected-branch, protected-tag ------------------------------------ */
+
+/* The branch rule and its role rows for push and merge, in one transaction.
+ * Given again for a protected name, the rule is set anew: GitLab's defaults
+ * for what the command leaves out, as import does. */
+static int protected_branch_add(struct admin *a, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "push", required_argument, NULL, 'p' }, { "merge", required_argument, NULL, 'm' },
+		{ "allow-force-push", no_argument, NULL, 'f' }, { NULL, 0, NULL, 0 },
+	};
+	int push = 40, merge = 40, c;	/* GitLab protects with "Maintainers" */
+	bool force_push = false;
+
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (protected_level_opt("protected-branch add", "--push", optarg, &push) != 0)
+				return ADMIN_USAGE;
+			break;
+		case 'm':
+			if (protected_level_opt("protected-branch add", "--merge", optarg, &merge) != 0)
+				return ADMIN_USAGE;
+			break;
+		case 'f': force_push = true; break;
+		default: return option_error(c, argv);
+		}
+	}
+	OPTIONS_END(argc, argv, 2, 2, "PROJECT NAME");
+	const char *name = argv[optind + 1];
+	if (!valid_branch_name(name))
+		return usage_error("protected-branch add: \"%s\" is not a valid branch name or pattern", name);
+	if (admin_connect(a) != 0)
+		return ADMIN_FAIL;
+	struct route r;
+	if (find_project(a, argv[optind], &r) != 0)
+		return ADMIN_FAIL;
+
+	char pid[24], pushs[12], merges[12], bid[24];
+	fmt_id(pid, sizeof pid, r.id);
+	snprintf(pushs, sizeof pushs, "%d", push);
+	snprintf(merges, sizeof merges, "%d", merge);
+	struct db_err err;
+	if (db_begin(a->db, &err) != 0)
+		return fail("cannot protect branch %s of %s: %s", name, r.path, err.message);
+	const char *params[] = { pid, name, force_push ? "t" : "f" };
+	PGresult *res = db_exec(a->db,
+				"INSERT INTO protected_branches (project_id, name, allow_force_push) VALUES ($1, $2, $3)"
+				" ON CONFLICT (project_id, name) DO UPDATE SET allow_force_push = EXCLUDED.allow_force_push"
+				" RETURNING id, (xmax = 0)",
+				3, params, &err);
+	if (!res)
+		goto failed;
+	snprintf(bid, sizeof bid, "%s", PQgetvalue(res, 0, 0));
+	bool created = PQgetvalue(res, 0, 1)[0] == 't';
+	PQclear(res);
+	/* The role rows; per-user and per-group rows (EE) are left alone. */
+	const char *pp[] = { bid, pushs }, *mp[] = { bid, merges };
+	if (db_run(a->db,
+		   "INSERT INTO protected_branch_push_access_levels (protected_branch_id, access_level)"
+		   " VALUES ($1, $2) ON CONFLICT (protected_branch_id) WHERE user_id IS NULL AND group_id IS NULL"
+		   " DO UPDATE SET access_level = EXCLUDED.access_level",
+		   2, pp, &err) != 0 ||
+	    db_run(a->db,
+		   "INSERT INTO protected_branch_merge_access_levels (protected_branch_id, access_level)"
+		   " VALUES ($1, $2) ON CONFLICT (protected_branch_id) WHERE user_id IS NULL AND group_id IS NULL"
+		   " DO UPDATE SET access_level = EXCLUDED.access_level",
+		   2, mp, &err) != 0)
+		goto failed;
+	if (db_commit(a->db, &err) != 0)
+		return fail("cannot protect branch %s of %s: %s", name, r.path, err.message);
+	printf("%s branch %s of %s (id %s): push %s, merge %s%s\n", created ? "protected" : "updated protected", name,
+	       r.path, bid, protected_level_name(push), protected_level_name(merge),
+	       force_push ? ", force push allowed" : "");
+	return ADMIN_OK;
+failed:
+	db_rollback(a->db);
+	return fail("cannot protect branch %s of %s: %s", name, r.path, db_err_reason(&err));
+}
+
+static int protected_tag_add(struct admin *a, int argc, char **argv)
+{
+	static const struct option longopts[] = { { "create", required_argument, NULL, 'c' }, { NULL, 0, NULL, 0 } };
+	int create = 40, c;
+
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			if (protected_level_opt("protected-tag add", "--create", optarg, &create) != 0)
+				return ADMIN_USAGE;
+			break;
+		default: return option_error(c, argv);
+		}
+	}
+	OPTIONS_END(argc, argv, 2, 2, "PROJECT NAME");
+	const char *name = argv[optind + 1];
+	if (!valid_branch_name(name))
+		return usage_error("protected-tag add: \"%s\" is not a valid tag name or pattern", name);
+	if (admin_connect(a) != 0)
+		return ADMIN_FAIL;
+	struct route r;
+	if (find_project(a, argv[optind], &r) != 0)
+		return ADMIN_FAIL;
+
+	char pid[24], creates[12], tid[24];
+	fmt_id(pid, sizeof pid, r.id);
+	snprintf(creates, sizeof creates, "%d", create);
+	struct db_err err;
+	if (db_begin(a->db, &err) != 0)
+		return fail("cannot protect tag %s of %s: %s", name, r.path, err.message);
+	const char *params[] = { pid, name };
+	/* DO UPDATE, not DO NOTHING, so that the row comes back either way. */
+	PGresult *res = db_exec(a->db,
+				"INSERT INTO protected_tags (project_id, name) VALUES ($1, $2)"
+				" ON CONFLICT (project_id, name) DO UPDATE SET name = EXCLUDED.name"
+				" RETURNING id, (xmax = 0)",
+				2, params, &err);
+	if (!res)
+		goto failed;
+	snprintf(tid, sizeof tid, "%s", PQgetvalue(res, 0, 0));
+	bool created = PQgetvalue(res, 0, 1)[0] == 't';
+	PQclear(res);
+	const char *cp[] = { tid, creates };
+	if (db_run(a->db,
+		   "INSERT INTO protected_tag_create_access_levels (protected_tag_id, access_level)"
+		   " VALUES ($1, $2) ON CONFLICT (protected_tag_id) WHERE user_id IS NULL AND group_id IS NULL"
+		   " DO UPDATE SET access_level = EXCLUDED.access_level",
+		   2, cp, &err) != 0)
+		goto failed;
+	if (db_commit(a->db, &err) != 0)
+		return fail("cannot protect tag %s of %s: %s", name, r.path, err.message);
+	printf("%s tag %s of %s (id %s): create %s\n", created ? "protected" : "updated protected", name, r.path, tid,
+	       protected_level_name(create));
+	return ADMIN_OK;
+failed:
+	db_rollback(a->db);
+	return fail("cannot protect tag %s of %s: %s", name, r.path, db_err_reason(&err));
+}
+
+static int protected_list(struct admin *a, int argc, char **argv, bool tags)
+{
+	static const char *const branch_headings[] = { "ID", "NAME", "PUSH", "MERGE", "FORCE_PUSH", "CREATED" };
+	static const char *const tag_headings[] = { "ID", "NAME", "CREATE", "CREATED" };
+	int c;
+
+	if ((c = no_options(argc, argv)) != 0)
+		return c;
+	OPTIONS_END(argc, argv, 1, 1, "PROJECT");
+	if (admin_connect(a) != 0)
+		return ADMIN_FAIL;
+	struct route r;
+	if (find_project(a, argv[optind], &r) != 0)
+		return ADMIN_FAIL;
+
+	char pid[24];
+	fmt_id(pid, sizeof pid, r.id);
+	struct db_err err;
+	const char *params[] = { pid };
+	PGresult *res = db_exec(a->db,
+				tags ? "SELECT t.id, t.name,"
+				       LEVELS_SQL("protected_tag_create_access_levels", "protected_tag_id", "t") ","
+				       "       to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+				       "  FROM protected_tags t WHERE t.project_id = $1 ORDER BY t.name, t.id"
+				     : "SELECT b.id, b.name,"
+				       LEVELS_SQL("protected_branch_push_access_levels", "protected_branch_id", "b") ","
+				       LEVELS_SQL("protected_branch_merge_access_levels", "protected_branch_id", "b") ","
+				       "       CASE WHEN b.allow_force_push THEN 'yes' ELSE 'no' END,"
+				       "       to_char(b.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+				       "  FROM protected_branches b WHERE b.project_id = $1 ORDER BY b.name, b.id",
+				1, params, &err);
+	if (!res)
+		return fail("listing protected %s of %s: %s", tags ? "tags" : "branches", r.path, err.message);
+	print_table(res, tags ? tag_headings : branch_headings);
+	PQclear(res);
+	return ADMIN_OK;
+}
+
+static int protected_rm(struct admin *a, int argc, char **argv, bool tags)
+{
+	int c;
+
+	if ((c = no_options(argc, argv)) != 0)
+		return c;
+	OPTIONS_END(argc, argv, 2, 2, "PROJECT NAME");
+	const char *name = argv[optind + 1];
+	if (admin_connect(a) != 0)
+		return ADMIN_FAIL;
+	struct route r;
+	if (find_project(a, argv[optind], &r) != 0)
+		return ADMIN_FAIL;
+
+	/* Its access levels go with it (ON DELETE CASCADE). */
+	char pid[24];
+	fmt_id(pid, sizeof pid, r.id);
+	struct db_err err;
+	const char *params[] = { pid, name };
+	PGresult *res = db_exec(a->db,
+				tags ? "DELETE FROM protected_tags WHERE project_id = $1 AND name = $2 RETURNING id"
+				     : "DELETE FROM protected_branches WHERE project_id = $1 AND name = $2 RETURNING id",
+				2, params, &err);
+	const char *what = tags ? "tag" : "branch";
+	if (!res)
+		return fail("unprotecting %s %s of %s: %s", what, name, r.path, err.message);
+	int n = PQntuples(res);
+	PQclear(res);
+	if (n == 0)
+		return fail("%s \"%s\" of %s is not protected", what, name, r.path);
+	printf("unprotected %s %s of %s\n", what, name, r.path);
+	return ADMIN_OK;
+}
+
+static int protected_branch_list(struct admin *a, int argc, char **argv)
+{
+	return protected_list(a, argc, argv, false);
+}
+
+static int protected_branch_rm(struct admin *a, int argc, char **argv)
+{
+	return protected_rm(a, argc, argv, false);
+}
+
+static int protected_tag_list(struct admin *a, int argc, char **argv)
+{
+	return protected_list(a, argc, argv, true);
+}
+
+static int protected_tag_rm(struct admin *a, int argc, char **argv)
+{
+	return protected_rm(a, argc, argv, true);
+}
+
+int cmd_protected_branch(struct admin *a, int argc, char **argv)
+{
+	static const struct verb verbs[] = {
+		{ "add", protected_branch_add }, { "list", protected_branch_list }, { "rm", protected_branch_rm },
+		{ NULL, NULL },
+	};
+	return dispatch(a, verbs, argc, argv);
+}
+
+int cmd_protected_tag(struct admin *a, int argc, char **argv)
+{
+	static const struct verb verbs[] = {
+		{ "add", protected_tag_add }, { "list", protected_tag_list }, { "rm", protected_tag_rm }, { NULL, NULL },
+	};
 	return dispatch(a, verbs, argc, argv);
 }

@@ -1,10 +1,544 @@
-/* POST /internal/allowed: being written. */
+/* POST /internal/allowed: may this actor run this git command on this
+ * repository? GitLab's GitAccess#check, in its order and with its messages
+ * (GitAccessProject, GitAccessWiki, GitAccessSnippet, GitAccessDesign of
+ * ≈14.0). A refusal is {"status":false,"message":...}: 401 for "forbidden"
+ * (gitlab-shell shows the message only for 401), 404 for "not found".
+ * Three queries at most: the actor, the repository with the caller's role,
+ * and the protected refs when Gitaly reports real changes. */
 #include "config.h"
 #include "api/api.h"
+#include "api/actor.h"
+#include "api/changes.h"
+#include "api/refcheck.h"
+#include "api/repo.h"
 
-const struct db_stmt *const git_access_statements[] = { NULL };
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+
+extern const struct db_stmt repo_project_by_path, repo_project_by_id, repo_snippet, refcheck_protected_refs;
+
+/* Every statement of allowed.c, lfs.c, repo.c and refcheck.c. */
+const struct db_stmt *const git_access_statements[] = {
+	&repo_project_by_path,
+	&repo_project_by_id,
+	&repo_snippet,
+	&refcheck_protected_refs,
+	NULL,
+};
+
+/* GitLab's levels. */
+enum { GUEST = 10, REPORTER = 20, DEVELOPER = 30, MAINTAINER = 40 };
+enum { PRIVATE = 0, INTERNAL = 10, PUBLIC = 20 };
+enum { FEATURE_DISABLED = 0, FEATURE_PRIVATE = 10 };
+/* users.user_type values that are GitLab's internal users: support, alert,
+ * visual review, ghost, migration, security and automation bots. */
+static const int internal_user_types[] = { 1, 2, 3, 5, 7, 8, 9 };
+
+#define MSG_COMMAND "The command you're trying to execute is not allowed."
+#define MSG_PROJECT_NOT_FOUND "The project you were looking for could not be found."
+#define MSG_DOWNLOAD "You are not allowed to download code from this project."
+#define MSG_READ_ONLY "The repository is temporarily read-only. Please try again later."
+#define MSG_DEPLOY_KEY_UPLOAD "This deploy key does not have write access to this project."
+#define MSG_UPLOAD "You are not allowed to upload code for this project."
+#define MSG_PUSH_CODE "You are not allowed to push code to this project."
+#define MSG_WIKI_NOT_FOUND "The wiki you were looking for could not be found."
+#define MSG_WIKI_DOWNLOAD "You are not allowed to download files from this wiki."
+#define MSG_WIKI_WRITE "You are not allowed to write to this project's wiki."
+#define MSG_SNIPPET_NOT_FOUND "The snippet you were looking for could not be found."
+#define MSG_SNIPPET_AUTH "The authentication mechanism is not supported."
+#define MSG_SNIPPET_READ "You are not allowed to read this snippet."
+#define MSG_SNIPPET_UPDATE "You are not allowed to update this snippet."
+#define MSG_SNIPPET_BRANCH "You can not create or delete branches."
+#define MSG_DESIGN_WEB "Designs are only accessible using the web interface"
+#define MSG_DESIGN_MANAGE "You are not allowed to manage designs of this project"
+
+/* One request's view of the check. */
+struct access {
+	struct request *req;
+	struct app *app;
+	const struct actor *actor;
+	struct repo repo;
+	const char *action;
+	const char *protocol;
+	const char *changes;
+	size_t changes_len;
+	bool user;		/* a user whose rights count: not a deploy key */
+	bool download;
+	bool push;
+};
+
+/* A refusal: HTTP status and message, or status 0 to go on. */
+struct verdict {
+	int status;
+	const char *message;
+};
+
+static bool refuse(struct verdict *v, int status, const char *message)
+{
+	v->status = status;
+	v->message = message;
+	return false;
+}
+
+static void write_refusal(struct response *res, const struct verdict *v)
+{
+	json_object *o = json_object_new_object();
+	if (!o) {
+		response_message(res, 500, "500 Internal Server Error");
+		return;
+	}
+	json_object_object_add(o, "status", json_object_new_boolean(0));
+	json_object_object_add(o, "message", json_object_new_string(v->message));
+	response_json(res, v->status, o);
+}
+
+/* --- abilities (ProjectPolicy, reduced to what git needs) -------------- */
+
+static bool is_admin(const struct access *ac)
+{
+	return ac->user && ac->actor->admin;
+}
+
+static int role(const struct access *ac)
+{
+	return ac->user ? ac->repo.access_level : 0;
+}
+
+/* A logged-in user who is not external sees internal things. */
+static bool sees_internal(const struct access *ac)
+{
+	return ac->user && !ac->repo.user_external;
+}
+
+/* :read_project, or a deploy key enabled on the project; else the
+ * anonymous rule, which reads public projects. */
+static bool can_read_project(const struct access *ac)
+{
+	const struct repo *p = &ac->repo;
+	if (p->visibility == PUBLIC)
+		return true;
+	if (ac->actor->deploy_key)
+		return p->deploy_key_linked;
+	if (is_admin(ac) || role(ac) >= GUEST)
+		return true;
+	return p->visibility == INTERNAL && sees_internal(ac);
+}
+
+/* Whether a feature with this access level lets the caller read it, given
+ * the role that reads it when the feature is members-only. */
+static bool feature_readable(const struct access *ac, int feature_level, int member_role)
+{
+	if (feature_level == FEATURE_DISABLED)
+		return false;
+	if (is_admin(ac))
+		return true;
+	if (feature_level == FEATURE_PRIVATE || ac->repo.visibility == PRIVATE)
+		return role(ac) >= member_role;
+	if (ac->repo.visibility == INTERNAL)
+		return role(ac) >= member_role || sees_internal(ac);
+	return true;
+}
+
+/* :download_code: reporters of private projects (guests cannot), anyone
+ * who can see an internal or public one; a linked deploy key. */
+static bool can_download_code(const struct access *ac)
+{
+	if (ac->actor->deploy_key)
+		return ac->repo.deploy_key_linked && ac->repo.repository_access_level != FEATURE_DISABLED;
+	return feature_readable(ac, ac->repo.repository_access_level, REPORTER);
+}
+
+/* :push_code: developers and up, admins; nobody on an archived project. */
+static bool can_push_code(const struct access *ac)
+{
+	if (ac->repo.archived || ac->repo.repository_access_level == FEATURE_DISABLED)
+		return false;
+	return is_admin(ac) || role(ac) >= DEVELOPER;
+}
+
+static bool can_download_wiki(const struct access *ac)
+{
+	if (ac->actor->deploy_key)
+		return ac->repo.deploy_key_linked && ac->repo.wiki_access_level != FEATURE_DISABLED;
+	return feature_readable(ac, ac->repo.wiki_access_level, GUEST);
+}
+
+static bool can_create_wiki(const struct access *ac)
+{
+	if (ac->repo.archived || ac->repo.wiki_access_level == FEATURE_DISABLED)
+		return false;
+	return is_admin(ac) || role(ac) >= DEVELOPER;
+}
+
+static bool is_snippet_author(const struct access *ac)
+{
+	return ac->user && ac->actor->user_id == ac->repo.snippet_author_id;
+}
+
+/* :read_snippet: by the snippet's own visibility; a project snippet also
+ * needs the project's snippets feature. */
+static bool can_read_snippet(const struct access *ac)
+{
+	const struct repo *s = &ac->repo;
+	if (is_admin(ac) || is_snippet_author(ac))
+		return true;
+	if (s->project_id && !feature_readable(ac, s->snippets_access_level, GUEST))
+		return false;
+	switch (s->snippet_visibility) {
+	case PUBLIC:
+		return true;
+	case INTERNAL:
+		return sees_internal(ac) || role(ac) >= GUEST;
+	default:
+		return s->project_id && role(ac) >= GUEST;
+	}
+}
+
+/* :update_snippet: the author, a maintainer of the snippet's project. */
+static bool can_update_snippet(const struct access *ac)
+{
+	if (!ac->user)
+		return false;
+	return is_admin(ac) || is_snippet_author(ac) || (ac->repo.project_id && role(ac) >= MAINTAINER);
+}
+
+/* --- the checks, in GitAccess#check's order ---------------------------- */
+
+static bool check_protocol(const struct access *ac, struct verdict *v)
+{
+	const char *only = ac->app->conf->git_access_protocol;
+	if (strcmp(ac->protocol, "web") == 0 || !only || !*only || strcmp(ac->protocol, only) == 0)
+		return true;
+	char upper[8];
+	size_t i;
+	for (i = 0; ac->protocol[i] && i < sizeof upper - 1; i++)
+		upper[i] = (char)toupper((unsigned char)ac->protocol[i]);
+	upper[i] = '\0';
+	return refuse(v, 401, arena_printf(ac->req->arena, "Git access over %s is not allowed", upper));
+}
+
+static bool internal_user(int user_type)
+{
+	for (size_t i = 0; i < sizeof internal_user_types / sizeof internal_user_types[0]; i++)
+		if (user_type == internal_user_types[i])
+			return true;
+	return false;
+}
+
+/* UserAccess#allowed? and UserAccessDeniedReason's messages. */
+static bool check_active_user(const struct access *ac, struct verdict *v)
+{
+	const struct actor *a = ac->actor;
+	if (!ac->user)
+		return true;
+	if (internal_user(a->user_type))
+		return refuse(v, 401, "This action cannot be performed by internal users");
+	if (strcmp(a->state, "active") == 0)
+		return true;
+	if (strcmp(a->state, "deactivated") == 0)
+		return refuse(v, 401, arena_printf(ac->req->arena,
+			"Your account has been deactivated by your administrator. Please log back in from a "
+			"web browser to reactivate your account at %s", ac->app->conf->external_url));
+	if (strcmp(a->state, "blocked_pending_approval") == 0)
+		return refuse(v, 401, "Your account is pending approval from your administrator and hence blocked.");
+	return refuse(v, 401, "Your account has been blocked.");
+}
+
+static bool check_command(const struct access *ac, struct verdict *v)
+{
+	if (ac->download || ac->push)
+		return true;
+	return refuse(v, 401, MSG_COMMAND);
+}
+
+/* The real changes of a push, each through PushCheck, BranchCheck and
+ * TagCheck; the first refusal wins. An empty list is read as "_any". */
+static bool check_changes(struct access *ac, struct change *changes, long n, struct verdict *v,
+			  struct response *res)
+{
+	struct ref_rights rights = { is_admin(ac), role(ac), can_push_code(ac) };
+	struct protected_ref *refs = NULL;
+	long n_refs = 0;
+	bool refs_loaded = false;
+
+	if (n == 0)
+		return rights.push_code || refuse(v, 401, MSG_PUSH_CODE);
+	for (long i = 0; i < n; i++) {
+		bool named_ref = strncmp(changes[i].ref, "refs/heads/", 11) == 0 ||
+				 strncmp(changes[i].ref, "refs/tags/", 10) == 0;
+		if (named_ref && rights.push_code && !refs_loaded) {
+			n_refs = refcheck_load(ac->req, ac->app, ac->repo.project_id,
+					       ac->user ? ac->actor->user_id : 0, &refs, res);
+			if (n_refs < 0)
+				return refuse(v, 0, NULL);
+			refs_loaded = true;
+		}
+		const char *msg = refcheck_change(&changes[i], ac->repo.default_branch, refs, (size_t)n_refs, &rights);
+		if (msg)
+			return refuse(v, 401, msg);
+	}
+	return true;
+}
+
+/* Push: GitAccess#check_push_access!. */
+static bool check_project_push(struct access *ac, struct change *changes, long n, bool any,
+			       struct verdict *v, struct response *res)
+{
+	if (ac->repo.read_only)
+		return refuse(v, 401, MSG_READ_ONLY);
+	if (ac->actor->deploy_key)
+		/* Deploy keys with write access can push anything. */
+		return ac->repo.deploy_key_can_push || refuse(v, 401, MSG_DEPLOY_KEY_UPLOAD);
+	if (!ac->user)
+		return refuse(v, 401, MSG_UPLOAD);
+	if (any)
+		return can_push_code(ac) || refuse(v, 401, MSG_PUSH_CODE);
+	return check_changes(ac, changes, n, v, res);
+}
+
+static bool check_project(struct access *ac, struct change *changes, long n, bool any, struct verdict *v,
+			  struct response *res)
+{
+	if (!ac->repo.found || !can_read_project(ac))
+		return refuse(v, 404, MSG_PROJECT_NOT_FOUND);
+	if (ac->download)
+		return can_download_code(ac) || refuse(v, 401, MSG_DOWNLOAD);
+	return check_project_push(ac, changes, n, any, v, res);
+}
+
+static bool check_wiki(struct access *ac, struct verdict *v)
+{
+	if (!ac->repo.found || !can_read_project(ac))
+		return refuse(v, 404, MSG_WIKI_NOT_FOUND);
+	if (ac->download)
+		return can_download_wiki(ac) || refuse(v, 401, MSG_WIKI_DOWNLOAD);
+	if (ac->repo.read_only)
+		return refuse(v, 401, MSG_READ_ONLY);
+	return can_create_wiki(ac) || refuse(v, 401, MSG_WIKI_WRITE);
+}
+
+/* GitAccessSnippet: its own actor rule and messages; Checks::SnippetCheck
+ * refuses creating or deleting branches. */
+static bool check_snippet(struct access *ac, struct change *changes, long n, struct verdict *v)
+{
+	if (ac->repo.project_id && !can_read_project(ac))
+		return refuse(v, 404, MSG_PROJECT_NOT_FOUND);
+	if (ac->download)
+		return can_read_snippet(ac) || refuse(v, 401, MSG_SNIPPET_READ);
+	if (!ac->user)
+		return refuse(v, 401, MSG_SNIPPET_UPDATE);
+	if (ac->repo.read_only)
+		return refuse(v, 401, MSG_READ_ONLY);
+	if (!can_update_snippet(ac))
+		return refuse(v, 401, MSG_SNIPPET_UPDATE);
+	for (long i = 0; i < n; i++)
+		if (change_blank(changes[i].oldrev) || change_blank(changes[i].newrev))
+			return refuse(v, 401, MSG_SNIPPET_BRANCH);
+	return true;
+}
+
+/* GitAccessDesign: only the web interface manages designs. */
+static bool check_design(const struct access *ac, struct verdict *v)
+{
+	if (strcmp(ac->protocol, "web") != 0)
+		return refuse(v, 401, MSG_DESIGN_WEB);
+	if (ac->repo.found && can_read_project(ac) && !ac->repo.archived && (is_admin(ac) || role(ac) >= DEVELOPER))
+		return true;
+	return refuse(v, 401, MSG_DESIGN_MANAGE);
+}
+
+/* The whole check; false with v set when refused (v->status 0: the
+ * response is already written). */
+static bool git_access_check(struct access *ac, struct verdict *v, struct response *res)
+{
+	struct change *changes = NULL;
+	long n = 0;
+	bool any = strcmp(ac->changes, "_any") == 0;
+
+	if (!any && (n = changes_parse(ac->req->arena, ac->changes, ac->changes_len, &changes)) < 0) {
+		response_error(res, 400, "changes is invalid");
+		return refuse(v, 0, NULL);
+	}
+	if (ac->repo.type == REPO_DESIGN)
+		return check_design(ac, v);
+	/* A snippet is looked for before anything else. */
+	if (ac->repo.type == REPO_SNIPPET && !ac->repo.found)
+		return refuse(v, 404, MSG_SNIPPET_NOT_FOUND);
+	if (!check_protocol(ac, v))
+		return false;
+	if (ac->repo.type == REPO_SNIPPET && ac->actor->deploy_key)
+		return refuse(v, 401, MSG_SNIPPET_AUTH);
+	if (!check_active_user(ac, v) || !check_command(ac, v))
+		return false;
+	switch (ac->repo.type) {
+	case REPO_WIKI:
+		return check_wiki(ac, v);
+	case REPO_SNIPPET:
+		return check_snippet(ac, changes, n, v);
+	default:
+		return check_project(ac, changes, n, any, v, res);
+	}
+}
+
+/* --- parameters and the answer ------------------------------------------ */
+
+/* Grape's `requires`: every missing name in one message. */
+static int required_params(struct request *req, struct access *ac, struct response *res)
+{
+	static const char *const names[] = { "action", "changes", "protocol" };
+	const char **slots[] = { &ac->action, &ac->changes, &ac->protocol };
+	char missing[64] = "";
+	size_t len;
+
+	for (size_t i = 0; i < 3; i++) {
+		int st = request_param_string(req, names[i], slots[i], i == 1 ? &ac->changes_len : &len);
+		if (st == PARAM_INVALID) {
+			response_error(res, 400, arena_printf(req->arena, "%s is invalid", names[i]));
+			return -1;
+		}
+		if (st == PARAM_ABSENT)
+			snprintf(missing + strlen(missing), sizeof missing - strlen(missing), "%s%s is missing",
+				 *missing ? ", " : "", names[i]);
+	}
+	if (*missing) {
+		response_error(res, 400, missing);
+		return -1;
+	}
+	/* gitlab-shell and Gitaly send ssh or http; GitLab uses web itself. */
+	if (strcmp(ac->protocol, "ssh") && strcmp(ac->protocol, "http") && strcmp(ac->protocol, "web")) {
+		response_error(res, 400, "protocol does not have a valid value");
+		return -1;
+	}
+	return 0;
+}
+
+/* "name=address,..." → the address of storage, or NULL. */
+static const char *gitaly_address(struct request *req, const char *storages, const char *storage)
+{
+	size_t n = strlen(storage);
+	for (const char *p = storages; p && *p;) {
+		const char *end = strchr(p, ',');
+		size_t item = end ? (size_t)(end - p) : strlen(p);
+		if (item > n && strncmp(p, storage, n) == 0 && p[n] == '=')
+			return arena_strndup(req->arena, p + n + 1, item - n - 1);
+		p = end ? end + 1 : NULL;
+	}
+	return NULL;
+}
+
+static json_object *gitaly_payload(const struct access *ac, const char *address)
+{
+	const struct repo *r = &ac->repo;
+	json_object *g = json_object_new_object(), *repo = json_object_new_object();
+	if (!g || !repo) {
+		json_object_put(g);
+		json_object_put(repo);
+		return NULL;
+	}
+	json_object_object_add(repo, "storage_name", json_object_new_string(r->storage));
+	json_object_object_add(repo, "relative_path", json_object_new_string(r->relative_path));
+	json_object_object_add(repo, "git_object_directory", json_object_new_string(""));
+	json_object_object_add(repo, "git_alternate_object_directories", json_object_new_array());
+	json_object_object_add(repo, "gl_repository", json_object_new_string(r->gl_repository));
+	json_object_object_add(repo, "gl_project_path", json_object_new_string(r->gl_project_path));
+	json_object_object_add(g, "repository", repo);
+	json_object_object_add(g, "address", json_object_new_string(address));
+	json_object_object_add(g, "token", json_object_new_string(ac->app->secrets->gitaly_token));
+	json_object_object_add(g, "features", json_object_new_object());
+	return g;
+}
+
+static json_object *config_options(const struct access *ac)
+{
+	json_object *a = json_object_new_array();
+	if (!a)
+		return NULL;
+	json_object_array_add(a, json_object_new_string("uploadpack.allowFilter=true"));
+	json_object_array_add(a, json_object_new_string("uploadpack.allowAnySHA1InWant=true"));
+	long long mb = ac->app->conf->receive_max_input_size;
+	if (mb > 0)
+		json_object_array_add(a, json_object_new_string(
+			arena_printf(ac->req->arena, "receive.maxInputSize=%lld", mb * 1048576LL)));
+	return a;
+}
+
+/* KeyStatusChecker: only for key actors, deploy keys included. */
+static json_object *console_messages(const struct actor *a)
+{
+	json_object *m = json_object_new_array();
+	if (m && a->has_key && a->key_expired)
+		json_object_array_add(m, json_object_new_string("INFO: Your SSH key has expired. Please generate a new key."));
+	else if (m && a->has_key && a->key_expiring)
+		json_object_array_add(m, json_object_new_string(
+			"INFO: Your SSH key is expiring soon. Please generate a new key."));
+	return m;
+}
+
+/* base.rb's payload, in its order: the key details are merged in last. */
+static void write_success(struct access *ac, struct response *res)
+{
+	const struct actor *a = ac->actor;
+	const char *address = gitaly_address(ac->req, ac->app->conf->gitaly_storages, ac->repo.storage);
+	if (!address) {
+		log_error("allowed: no gitaly_storages entry for storage \"%s\" of %s", ac->repo.storage,
+			  ac->repo.gl_repository);
+		response_message(res, 500, "500 Internal Server Error");
+		return;
+	}
+	json_object *o = json_object_new_object();
+	if (!o) {
+		response_message(res, 500, "500 Internal Server Error");
+		return;
+	}
+	json_object_object_add(o, "status", json_object_new_boolean(1));
+	json_object_object_add(o, "gl_repository", json_object_new_string(ac->repo.gl_repository));
+	json_object_object_add(o, "gl_project_path", json_object_new_string(ac->repo.gl_project_path));
+	json_object_object_add(o, "gl_id", json_object_new_string(actor_gl_id(ac->req, a)));
+	if (a->has_user)
+		json_object_object_add(o, "gl_username", json_object_new_string(a->username));
+	json_object_object_add(o, "git_config_options", config_options(ac));
+	json_object_object_add(o, "gitaly", gitaly_payload(ac, address));
+	json_object_object_add(o, "gl_console_messages", console_messages(a));
+	if (a->has_key) {
+		json_object_object_add(o, "gl_key_type", json_object_new_string(a->deploy_key ? "deploy_key" : "key"));
+		json_object_object_add(o, "gl_key_id", json_object_new_int64(a->key_id));
+	}
+	response_json(res, 200, o);
+}
+
+/* check_ip is EE's IP restriction, which glia does not have: logged only. */
+static void log_check_ip(struct request *req)
+{
+	const char *ip;
+	size_t len;
+	char buf[64];
+	if (request_param_string(req, "check_ip", &ip, &len) == PARAM_OK && len < sizeof buf)
+		log_debug("%s allowed: check_ip %s", req->request_id ? req->request_id : "-", log_escape(buf, sizeof buf, ip));
+}
 
 void api_allowed(struct request *req, struct response *res, struct app *app)
 {
-	response_message(res, 501, "501 Not Implemented");
+	struct access ac = { .req = req, .app = app };
+	struct actor actor;
+	struct repo_ref ref;
+	struct verdict v = { 0, NULL };
+
+	if (required_params(req, &ac, res) < 0 || actor_find(req, app, ACTOR_PARAMS, &actor, res) < 0 ||
+	    repo_ref_from_request(req, &ref, res) < 0)
+		return;
+	log_check_ip(req);
+	ac.actor = &actor;
+	ac.user = actor.has_user && !actor.deploy_key;
+	ac.download = strcmp(ac.action, "git-upload-pack") == 0 || strcmp(ac.action, "git-upload-archive") == 0;
+	ac.push = strcmp(ac.action, "git-receive-pack") == 0;
+	if (repo_find(req, app, &ref, ac.user ? actor.user_id : 0, actor.deploy_key ? actor.key_id : 0, &ac.repo,
+		      res) < 0)
+		return;
+	if (git_access_check(&ac, &v, res))
+		write_success(&ac, res);
+	else if (v.status)
+		write_refusal(res, &v);
 }

@@ -13,7 +13,7 @@ extern const struct db_stmt *const kubernetes_statements[];
 extern const struct db_stmt *const billing_statements[];
 
 extern const struct db_stmt check_store_ping, keys_by_fingerprint, actor_by_key, actor_by_user_id,
-	actor_by_username;
+	actor_by_username, health_ping;
 
 static const struct db_stmt *const core_statements[] = {
 	&check_store_ping,
@@ -21,6 +21,7 @@ static const struct db_stmt *const core_statements[] = {
 	&actor_by_key,
 	&actor_by_user_id,
 	&actor_by_username,
+	&health_ping,
 	NULL,
 };
 

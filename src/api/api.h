@@ -49,6 +49,13 @@ void api_minutes_create(struct request *req, struct response *res, struct app *a
 void api_minutes_move(struct request *req, struct response *res, struct app *app);
 void api_upcoming_reconciliations(struct request *req, struct response *res, struct app *app);
 
+/* Health and metrics: health.c. */
+void api_liveness(struct request *req, struct response *res, struct app *app);
+void api_readiness(struct request *req, struct response *res, struct app *app);
+void api_metrics(struct request *req, struct response *res, struct app *app);
+/* Whether the client's address is in monitoring_whitelist. */
+bool api_monitoring_allowed(struct request *req, const struct glia_conf *conf);
+
 void api_check(struct request *req, struct response *res, struct app *app);
 void api_authorized_keys(struct request *req, struct response *res, struct app *app);
 void api_discover(struct request *req, struct response *res, struct app *app);

@@ -2,7 +2,8 @@
 # glia-admin end to end: migrate twice (the second a no-op), import the good
 # data set twice (nothing changes the second time), every bad file refused
 # with a message naming its entry and nothing written, tokens stored only as
-# digests, and the everyday commands.
+# digests, and the everyday commands: each one's rows, and refusals that
+# name what was wrong and write nothing.
 #
 # Needs the stack's environment (contrib/dev/stack env): GLIA_ADMIN,
 # GLIA_CONFIG, PGHOST, PGPORT, PGUSER (allowed to create a database). It works
@@ -74,6 +75,8 @@ snapshot() {
 	     UNION ALL SELECT 'protected_branches', count(*), max(updated_at) FROM protected_branches
 	     UNION ALL SELECT 'push_levels', count(*), max(updated_at) FROM protected_branch_push_access_levels
 	     UNION ALL SELECT 'merge_levels', count(*), max(updated_at) FROM protected_branch_merge_access_levels
+	     UNION ALL SELECT 'protected_tags', count(*), max(updated_at) FROM protected_tags
+	     UNION ALL SELECT 'create_levels', count(*), max(updated_at) FROM protected_tag_create_access_levels
 	     UNION ALL SELECT 'personal_access_tokens', count(*), max(updated_at) FROM personal_access_tokens
 	     UNION ALL SELECT 'cluster_agents', count(*), max(updated_at) FROM cluster_agents
 	     UNION ALL SELECT 'cluster_agent_tokens', count(*), max(updated_at) FROM cluster_agent_tokens
@@ -181,6 +184,120 @@ check "user block" admin user block e2e-user
 check "blocked" test "$(q "SELECT state FROM users WHERE username = 'e2e-user'")" = "blocked"
 check "unknown user named" bash -c "'$GLIA_ADMIN' -c '$conf' user block nobody-here 2>&1 | grep -q 'user \"nobody-here\" not found'"
 check "usage error exits 2" test "$(admin frobnicate >/dev/null 2>&1; echo $?)" = 2
+
+# refused DESCRIPTION STATUS PATTERN ARGS...: glia-admin ARGS exits STATUS with
+# a message matching PATTERN (grep -E) and writes nothing.
+refused() {
+	local what=$1 want=$2 pattern=$3 before rc
+	shift 3
+	before=$(snapshot)
+	admin "$@" >"$work/out" 2>"$work/err"
+	rc=$?
+	if [ $rc -eq "$want" ] && grep -Eq -e "$pattern" "$work/err" && [ "$(snapshot)" = "$before" ]; then
+		ok "$what"
+	else
+		not_ok "$what: exit $rc (expected $want), expected /$pattern/, got: $(head -1 "$work/err")"
+	fi
+}
+user_row() { q "SELECT $1 FROM users WHERE username = 'e2e-user'"; }
+project_row() { q "SELECT $1 FROM projects p JOIN routes r ON r.project_id = p.id WHERE r.path = 'e2e-group/e2e-project'"; }
+e2e=e2e-group/e2e-project
+
+# --- user unblock, 2fa, admin
+check "user unblock" admin user unblock e2e-user
+check "unblocked: active" test "$(user_row state)" = "active"
+check "user unblock of an active user is a no-op" grep -q "already active" <<<"$(admin user unblock e2e-user 2>&1)"
+refused "user unblock names an unknown user" 1 'user "nobody-here" not found' user unblock nobody-here
+q "UPDATE users SET otp_backup_codes = '{code-hash-1,code-hash-2}' WHERE username = 'e2e-user'"
+check "user 2fa on" admin user 2fa e2e-user on
+check "2fa on in users" test "$(user_row "otp_required_for_login, otp_backup_codes IS NULL")" = "t|f"
+check "user 2fa off" admin user 2fa e2e-user off
+check "2fa off in users, recovery codes cleared" test "$(user_row "otp_required_for_login, otp_backup_codes IS NULL")" = "f|t"
+refused "user 2fa refuses other than on|off" 2 'user 2fa: expected on or off, not "yes"' user 2fa e2e-user yes
+refused "user 2fa names an unknown user" 1 'user "nobody-here" not found' user 2fa nobody-here on
+check "user admin on" admin user admin e2e-user on
+check "admin in users" test "$(user_row admin)" = "t"
+check "user admin off" admin user admin e2e-user off
+check "not admin in users" test "$(user_row admin)" = "f"
+refused "user admin needs on|off" 2 'admin: expected USERNAME on\|off' user admin e2e-user
+
+# --- project archive, unarchive, set
+check "project archive" admin project archive "$e2e"
+check "archived in projects" test "$(project_row archived)" = "t"
+check "project unarchive" admin project unarchive "$e2e"
+check "unarchived in projects" test "$(project_row archived)" = "f"
+refused "project archive names an unknown project" 1 'project "e2e-group/nope" not found' project archive e2e-group/nope
+refused "project archive refuses a group" 1 '"e2e-group" is a group, not a project' project archive e2e-group
+check "project set" admin project set "$e2e" --default-branch develop --visibility internal --lfs off
+check "project set in projects" test "$(project_row "default_branch, visibility_level, lfs_enabled")" = "develop|10|f"
+check "project set changes only what it is given" admin project set "$e2e" --lfs on
+check "project set kept the rest" test "$(project_row "default_branch, visibility_level, lfs_enabled")" = "develop|10|t"
+refused "project set refuses more visible than its group" 1 'visibility public is not allowed inside "e2e-group"' project set "$e2e" --visibility public
+refused "project set needs an option" 2 'give at least one of' project set "$e2e"
+refused "project set refuses a bad --lfs" 2 '--lfs: expected on or off, not "yes"' project set "$e2e" --lfs yes
+refused "project set refuses a bad branch" 2 '"a..b" is not a valid branch name' project set "$e2e" --default-branch a..b
+
+# --- deploy-key
+dk='ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOg9hDUkW8DFp/5WQs6iv9xszNNV6zWPoBg1mINrz2dX deploy@e2e'
+out=$(admin deploy-key add "E2E deploy" "$dk" --user e2e-user 2>&1)
+dkid=$(sed -n 's/^added deploy key \([0-9]*\) (SHA256:.*)$/\1/p' <<<"$out")
+check "deploy-key add: $out" test -n "$dkid"
+dkid=${dkid:-0}
+check "deploy key in keys" test "$(q "SELECT k.type, k.title, u.username FROM keys k JOIN users u ON u.id = k.user_id WHERE k.id = $dkid")" = "DeployKey|E2E deploy|e2e-user"
+refused "deploy-key add refuses a key in use" 1 "already in use \(deploy key $dkid added by user e2e-user\)" deploy-key add again "$dk"
+refused "deploy-key add refuses a bad key line" 2 'deploy-key add: unsupported key type "ssh-foo"' deploy-key add bad 'ssh-foo AAAA'
+refused "deploy-key add names an unknown user" 1 'user "nobody-here" not found' deploy-key add t "$dk" --user nobody-here
+check "deploy-key enable" admin deploy-key enable "$dkid" "$e2e"
+link() { q "SELECT string_agg(d.can_push::text, ',') FROM deploy_keys_projects d JOIN routes r ON r.project_id = d.project_id WHERE d.deploy_key_id = $dkid AND r.path = '$e2e'"; }
+check "linked read-only" test "$(link)" = "false"
+check "deploy-key enable --can-push" admin deploy-key enable "$dkid" "$e2e" --can-push
+check "same link now read-write" test "$(link)" = "true"
+check "deploy-key list shows the key and its project" bash -c "'$GLIA_ADMIN' -c '$conf' deploy-key list | grep -q '^$dkid  *E2E deploy  *SHA256:.* e2e-user .*$e2e (push)\$'"
+refused "deploy-key enable refuses a user's key" 1 'key 11 is a user.s key, not a deploy key' deploy-key enable 11 "$e2e"
+refused "deploy-key enable names an unknown project" 1 'project "e2e-group/nope" not found' deploy-key enable "$dkid" e2e-group/nope
+refused "deploy-key enable refuses a bad id" 2 'deploy-key enable: "x1" is not a key id' deploy-key enable x1 "$e2e"
+check "deploy-key disable" admin deploy-key disable "$dkid" "$e2e"
+check "link gone, key kept" test "$(link)|$(q "SELECT count(*) FROM keys WHERE id = $dkid")" = "|1"
+refused "deploy-key disable when not enabled" 1 "deploy key $dkid is not enabled on $e2e" deploy-key disable "$dkid" "$e2e"
+admin deploy-key enable "$dkid" "$e2e" >/dev/null 2>&1
+check "deploy-key rm" admin deploy-key rm "$dkid"
+check "deploy key and its links gone" test "$(q "SELECT count(*) FROM keys WHERE id = $dkid")|$(link)" = "0|"
+refused "deploy-key rm names an unknown key" 1 "deploy key $dkid not found" deploy-key rm "$dkid"
+
+# --- protected-branch
+branch() { # branch NAME: allow_force_push|push level|merge level
+	q "SELECT b.allow_force_push,
+	          (SELECT string_agg(access_level::text, ',') FROM protected_branch_push_access_levels WHERE protected_branch_id = b.id),
+	          (SELECT string_agg(access_level::text, ',') FROM protected_branch_merge_access_levels WHERE protected_branch_id = b.id)
+	     FROM protected_branches b JOIN routes r ON r.project_id = b.project_id WHERE r.path = '$e2e' AND b.name = '$1'"
+}
+check "protected-branch add" admin protected-branch add "$e2e" main
+check "maintainers push and merge by default" test "$(branch main)" = "f|40|40"
+check "protected-branch add a pattern with levels" admin protected-branch add "$e2e" 'release/*' --push no-one --merge 30 --allow-force-push
+check "pattern's rule in the database" test "$(branch 'release/*')" = "t|0|30"
+check "protected-branch add again sets the rule anew" admin protected-branch add "$e2e" main --push developer --merge admin
+check "one role row each, updated" test "$(branch main)" = "f|30|60"
+check "protected-branch list" bash -c "'$GLIA_ADMIN' -c '$conf' protected-branch list '$e2e' | grep -q '^[0-9]*  *release/\*  *no-one  *developer  *yes '"
+refused "protected-branch add refuses a bad level" 2 'protected-branch add: --push must be 0, 30, 40, 60 or no-one, developer, maintainer, admin; not "50"' protected-branch add "$e2e" main --push 50
+refused "protected-branch add refuses a bad name" 2 '"-x" is not a valid branch name' protected-branch add "$e2e" -- -x
+refused "protected-branch add names an unknown project" 1 'project "e2e-group/nope" not found' protected-branch add e2e-group/nope main
+check "protected-branch rm" admin protected-branch rm "$e2e" main
+check "branch gone, the other kept" test "$(branch main)|$(branch 'release/*')" = "|t|0|30"
+refused "protected-branch rm of an unprotected branch" 1 'branch "main" of e2e-group/e2e-project is not protected' protected-branch rm "$e2e" main
+
+# --- protected-tag
+tag() { q "SELECT (SELECT string_agg(access_level::text, ',') FROM protected_tag_create_access_levels WHERE protected_tag_id = t.id)
+	     FROM protected_tags t JOIN routes r ON r.project_id = t.project_id WHERE r.path = '$e2e' AND t.name = '$1'"; }
+check "protected-tag add" admin protected-tag add "$e2e" 'v*'
+check "maintainers create by default" test "$(tag 'v*')" = "40"
+check "protected-tag add --create" admin protected-tag add "$e2e" v1.0 --create developer
+check "tag's level in the database" test "$(tag v1.0)" = "30"
+check "protected-tag list" bash -c "'$GLIA_ADMIN' -c '$conf' protected-tag list '$e2e' | grep -q '^[0-9]*  *v\*  *maintainer '"
+refused "protected-tag add refuses a bad level" 2 'protected-tag add: --create must be 0, 30, 40, 60 or no-one, developer, maintainer, admin; not "owner"' protected-tag add "$e2e" v2 --create owner
+refused "protected-tag list names an unknown project" 1 'project "e2e-group/nope" not found' protected-tag list e2e-group/nope
+check "protected-tag rm" admin protected-tag rm "$e2e" v1.0
+check "tag gone, the other kept" test "$(tag v1.0)|$(tag 'v*')" = "|40"
+refused "protected-tag rm of an unprotected tag" 1 'tag "v1.0" of e2e-group/e2e-project is not protected' protected-tag rm "$e2e" v1.0
 
 echo "1..$n"
 if [ $failures -ne 0 ]; then

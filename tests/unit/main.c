@@ -16,6 +16,7 @@ int main(void)
 	srunner_add_suite(sr, suite_changes());
 	srunner_add_suite(sr, suite_conf());
 	srunner_add_suite(sr, suite_sshkey());
+	srunner_add_suite(sr, suite_repo());
 	log_set_level(LOG_LVL_ERROR);
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);

@@ -9,6 +9,7 @@ Suite *suite_auth(void);
 Suite *suite_changes(void);
 Suite *suite_conf(void);
 Suite *suite_form(void);
+Suite *suite_repo(void);
 Suite *suite_request(void);
 Suite *suite_router(void);
 Suite *suite_sshkey(void);
