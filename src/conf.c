@@ -28,6 +28,8 @@ struct conf_key {
 #define F(field) offsetof(struct glia_conf, field)
 
 static const struct conf_key conf_keys[] = {
+	{ "broadcast_message", T_STRING, F(broadcast_message), true, "", 0, 0,
+	  "a message shown to everyone after each push (GitLab's broadcast message); empty: none" },
 	{ "database", T_STRING, F(database), false, "dbname=glia application_name=glia", 0, 0,
 	  "libpq connection string (PGHOST, PGUSER, ~/.pgpass... apply to what it leaves out)" },
 	{ "db_connect_timeout", T_MS, F(db_connect_timeout_ms), true, "5s", 1000, 600000,

@@ -12,6 +12,7 @@
 #define GLIA_DEFAULT_CONFIG SYSCONFDIR "/glia/glia.conf"
 
 struct glia_conf {
+	char *broadcast_message;	/* shown after every push; "" none */
 	char *database;			/* libpq conninfo */
 	char *external_url;		/* GitLab's URL, for repository_http_path and links */
 	char *git_access_protocol;	/* "", "ssh" or "http": GitLab's enabled_git_access_protocol */

@@ -21,7 +21,18 @@
 extern const struct db_stmt repo_project_by_path, repo_project_by_id, repo_snippet, refcheck_protected_refs;
 
 /* Every statement of allowed.c, lfs.c, repo.c and refcheck.c. */
+/* GitLab's Checks::ContainerMoved: kept 300 s for the push's post_receive. */
+const struct db_stmt allowed_store_moved = {
+	"allowed_store_moved",
+	"INSERT INTO console_messages (user_id, gl_repository, kind, message, expires_at)"
+	" VALUES ($1, $2, 'moved', $3, now() + interval '300 seconds')"
+	" ON CONFLICT (user_id, gl_repository, kind) DO UPDATE SET message = EXCLUDED.message,"
+	" expires_at = EXCLUDED.expires_at",
+	3, false,
+};
+
 const struct db_stmt *const git_access_statements[] = {
+	&allowed_store_moved,
 	&repo_project_by_path,
 	&repo_project_by_id,
 	&repo_snippet,
@@ -477,6 +488,46 @@ static json_object *console_messages(const struct actor *a)
 	return m;
 }
 
+/* "git@HOST:" from external_url, as GitLab's ssh_path_prefix is for the
+ * default SSH user and port. */
+static const char *ssh_prefix(struct request *req, const char *url)
+{
+	const char *host = strstr(url, "://");
+	host = host ? host + 3 : url;
+	size_t len = strcspn(host, ":/");
+	return arena_printf(req->arena, "git@%.*s:", (int)len, host);
+}
+
+/* The old path reached the project through redirect_routes: post_receive
+ * will tell the user to update the remote, as GitLab's ContainerMoved. */
+static int store_moved_message(struct access *ac, const struct repo_ref *ref, struct response *res)
+{
+	struct request *req = ac->req;
+	const char *base = ac->app->conf->external_url;
+	size_t bl = strlen(base);
+	while (bl > 0 && base[bl - 1] == '/')
+		bl--;
+	const char *suffix = ac->repo.type == REPO_WIKI ? ".wiki.git" : ".git";
+	const char *url = strcmp(ac->protocol, "ssh") == 0
+		? arena_printf(req->arena, "%s%s%s", ssh_prefix(req, base), ac->repo.full_path, suffix)
+		: arena_printf(req->arena, "%.*s/%s%s", (int)bl, base, ac->repo.full_path, suffix);
+	const char *message = arena_printf(req->arena,
+					   "Project '%.*s' was moved to '%s'.\n\nPlease update your Git remote:\n\n"
+					   "  git remote set-url origin %s\n",
+					   (int)ref->path_len, ref->path, ac->repo.full_path, url ? url : "");
+	char user_id[24];
+	snprintf(user_id, sizeof user_id, "%lld", ac->actor->user_id);
+	const char *params[] = { user_id, ac->repo.gl_repository, message };
+	PGresult *r;
+	int rc = message ? db_exec(ac->app->db, &allowed_store_moved, params, &r) : DB_ERROR;
+	if (rc != DB_OK) {
+		api_db_failure(res, rc);
+		return -1;
+	}
+	PQclear(r);
+	return 0;
+}
+
 /* base.rb's payload, in its order: the key details are merged in last. */
 static void write_success(struct access *ac, struct response *res)
 {
@@ -537,8 +588,11 @@ void api_allowed(struct request *req, struct response *res, struct app *app)
 	if (repo_find(req, app, &ref, ac.user ? actor.user_id : 0, actor.deploy_key ? actor.key_id : 0, &ac.repo,
 		      res) < 0)
 		return;
-	if (git_access_check(&ac, &v, res))
+	if (git_access_check(&ac, &v, res)) {
+		if (ac.repo.redirected && ac.user && ref.path && store_moved_message(&ac, &ref, res) < 0)
+			return;
 		write_success(&ac, res);
+	}
 	else if (v.status)
 		write_refusal(res, &v);
 }

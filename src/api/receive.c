@@ -3,6 +3,7 @@
  * keeps it in Redis; glia in PostgreSQL, so every worker and host shares
  * it), and the messages shown to the pusher afterwards. */
 #include "config.h"
+#include "api/actor.h"
 #include "api/api.h"
 #include "api/changes.h"
 #include "log.h"
@@ -45,7 +46,17 @@ const struct db_stmt receive_project = {
 	1, true,
 };
 
+/* Fetch-and-delete, as GitLab's Redis GETDEL of the messages /allowed left. */
+const struct db_stmt receive_take_messages = {
+	"receive_take_messages",
+	"WITH taken AS (DELETE FROM console_messages WHERE user_id = $1 AND gl_repository = $2"
+	" RETURNING message, expires_at, kind)"
+	" SELECT message, expires_at > now() FROM taken ORDER BY kind = 'moved' DESC",
+	2, false,
+};
+
 const struct db_stmt *const receive_statements[] = {
+	&receive_take_messages,
 	&receive_increase,
 	&receive_decrease,
 	&receive_reset,
@@ -186,6 +197,23 @@ static int merge_request_links(struct request *req, struct app *app, long long p
 	return DB_OK;
 }
 
+static int stored_messages(struct request *req, struct app *app, const struct actor *actor,
+			   const char *gl_repository, json_object *messages)
+{
+	char user_id[24];
+	snprintf(user_id, sizeof user_id, "%lld", actor->user_id);
+	const char *params[] = { user_id, gl_repository };
+	PGresult *r;
+	int rc = db_exec(app->db, &receive_take_messages, params, &r);
+	if (rc != DB_OK)
+		return rc;
+	for (int i = 0; i < PQntuples(r); i++)
+		if (PQgetvalue(r, i, 1)[0] == 't')
+			add_message(messages, arena_strdup(req->arena, PQgetvalue(r, i, 0)), "basic");
+	PQclear(r);
+	return DB_OK;
+}
+
 /* push_options: an array of strings (git push -o), bounded. glia runs no
  * pipelines and opens no merge requests, so it reads them no further. */
 static bool push_options_valid(const struct param *p)
@@ -231,10 +259,30 @@ void api_post_receive(struct request *req, struct response *res, struct app *app
 		json_object_put(messages);
 		return;
 	}
+	/* A broadcast message goes first: GitLab puts alerts before the rest. */
+	if (*app->conf->broadcast_message)
+		add_message(messages, app->conf->broadcast_message, "alert");
 	long long project_id;
 	if (strncmp(gl_repository, "project-", 8) == 0 &&
 	    parse_id(gl_repository + 8, strlen(gl_repository + 8), &project_id) == 0 && n > 0) {
 		int rc = merge_request_links(req, app, project_id, changes, n, messages);
+		if (rc != DB_OK) {
+			json_object_put(o);
+			json_object_put(messages);
+			api_db_failure(res, rc);
+			return;
+		}
+	}
+	/* The messages /allowed left for this user and repository (the old
+	 * path of a moved project), after the merge request links. */
+	struct actor actor;
+	if (actor_find(req, app, ACTOR_PARAMS_OR_IDENTIFIER, &actor, res) < 0) {
+		json_object_put(o);
+		json_object_put(messages);
+		return;
+	}
+	if (actor.has_user && !actor.deploy_key) {
+		int rc = stored_messages(req, app, &actor, gl_repository, messages);
 		if (rc != DB_OK) {
 			json_object_put(o);
 			json_object_put(messages);

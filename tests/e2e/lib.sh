@@ -219,3 +219,27 @@ finish() {
 	echo "1..$T_N"
 	[ "$T_FAILED" -eq 0 ] || { echo "# $T_FAILED of $T_N failed"; exit 1; }
 }
+
+# reload_with LINES...: the stack's configuration as it was when the test
+# began, plus these lines; then SIGHUP, and wait until every worker has been
+# replaced. The first call arranges for the original to come back (and be
+# reloaded) when the test exits.
+reload_with() {
+	local old w i
+	if [ -z "${E2E_ORIG_CONF:-}" ]; then
+		E2E_ORIG_CONF=$E2E_TMP/glia.conf.orig
+		cp "$GLIA_CONFIG" "$E2E_ORIG_CONF"
+		on_exit reload_with
+	fi
+	old=$(workers)
+	cp "$E2E_ORIG_CONF" "$GLIA_CONFIG"
+	[ $# -gt 0 ] && printf '%s\n' "$@" >>"$GLIA_CONFIG"
+	kill -HUP "$GLIA_PID"
+	for ((i = 0; i < 100; i++)); do
+		sleep 0.1
+		w=$(workers)
+		[ -n "$w" ] && [ -z "$(comm -12 <(echo "$old") <(echo "$w"))" ] && return 0
+	done
+	echo "Bail out! glia's workers were not replaced after SIGHUP"
+	exit 1
+}

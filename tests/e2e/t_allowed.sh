@@ -20,29 +20,11 @@ psql -qAt -v ON_ERROR_STOP=1 >/dev/null <<-'EOF'
 EOF
 
 # --- configuration: Gitaly addresses and token, external URL -------------
-ORIG_CONF=$E2E_TMP/glia.conf.orig
-cp "$GLIA_CONFIG" "$ORIG_CONF"
 GITALY_TOKEN_FILE=$GLIA_STACK_DIR/e2e_gitaly_token
 printf 'gitaly-secret\n' >"$GITALY_TOKEN_FILE"
 chmod 0600 "$GITALY_TOKEN_FILE"
 
-# reload_with LINES...: the stack's config plus these lines, then SIGHUP and
-# wait until every worker has been replaced.
-reload_with() {
-	local old w i
-	old=$(workers)
-	cp "$ORIG_CONF" "$GLIA_CONFIG"
-	[ $# -gt 0 ] && printf '%s\n' "$@" >>"$GLIA_CONFIG"
-	kill -HUP "$GLIA_PID"
-	for ((i = 0; i < 100; i++)); do
-		sleep 0.1
-		w=$(workers)
-		[ -n "$w" ] && [ -z "$(comm -12 <(echo "$old") <(echo "$w"))" ] && return 0
-	done
-	echo "Bail out! glia's workers were not replaced after SIGHUP"
-	exit 1
-}
-on_exit 'reload_with; rm -f "$GITALY_TOKEN_FILE"'
+on_exit 'rm -f "$GITALY_TOKEN_FILE"'
 BASE_CONF=(
 	"gitaly_storages = default=unix:/run/gitaly/gitaly.socket,other=tcp://gitaly2:8075"
 	"gitaly_token_file = $GITALY_TOKEN_FILE"

@@ -59,6 +59,43 @@ psql_q "UPDATE reference_counters SET updated_at = now() - interval '601 seconds
 expect 200 '{"reference_counter_increased":true}' POST "$PRE" -H "$AUTH" --data "gl_repository=e2e-twice"
 ok_if "counter of e2e-twice starts again at 1" test "$(counter e2e-twice)" = 1
 
+# --- a push through a moved project's old path: /allowed leaves the notice,
+# the push's post_receive shows it, once.
+psql_q "INSERT INTO redirect_routes (project_id, path) SELECT 3, 'gnuwget/wget-old'
+	WHERE NOT EXISTS (SELECT 1 FROM redirect_routes WHERE path = 'gnuwget/wget-old')" >/dev/null
+psql_q "DELETE FROM console_messages" >/dev/null
+desc "push through the old path is allowed"
+expect_match 200 '^\{"status":true,"gl_repository":"project-3","gl_project_path":"gnuwget/wget2",' \
+	POST /api/v4/internal/allowed -H "$AUTH" \
+	--data "key_id=11&project=/gnuwget/wget-old.git&action=git-receive-pack&protocol=ssh&changes=_any"
+MOVED="{\"message\":\"Project 'gnuwget/wget-old' was moved to 'gnuwget/wget2'.\\n\\nPlease update your Git remote:\\n\\n  git remote set-url origin git@${URL#*://}:gnuwget/wget2.git\\n\",\"type\":\"basic\"}"
+desc "its post_receive tells the user to update the remote"
+expect 200 "{\"messages\":[$MOVED],\"reference_counter_decreased\":true}" POST "$POST" -H "$AUTH" \
+	--data "gl_repository=project-3&identifier=key-11"
+desc "only once"
+expect 200 '{"messages":[],"reference_counter_decreased":true}' POST "$POST" -H "$AUTH" \
+	--data "gl_repository=project-3&identifier=key-11"
+desc "over HTTP, the notice names the HTTP URL, after the merge request link"
+expect_match 200 '^\{"status":true,' POST /api/v4/internal/allowed -H "$AUTH" \
+	--data "user_id=1&project=gnuwget/wget-old&action=git-receive-pack&protocol=http&changes=_any"
+expect 200 "{\"messages\":[$(link feature feature),{\"message\":\"Project 'gnuwget/wget-old' was moved to 'gnuwget/wget2'.\\n\\nPlease update your Git remote:\\n\\n  git remote set-url origin $URL/gnuwget/wget2.git\\n\",\"type\":\"basic\"}],\"reference_counter_decreased\":true}" \
+	POST "$POST" -H "$AUTH" --data-urlencode "gl_repository=project-3" --data-urlencode "identifier=user-1" \
+	--data-urlencode "changes=$Z $N refs/heads/feature"
+desc "a notice older than 300 s is not shown"
+expect_match 200 '^\{"status":true,' POST /api/v4/internal/allowed -H "$AUTH" \
+	--data "key_id=11&project=gnuwget/wget-old&action=git-receive-pack&protocol=ssh&changes=_any"
+psql_q "UPDATE console_messages SET expires_at = now() - interval '1 second'" >/dev/null
+expect 200 '{"messages":[],"reference_counter_decreased":true}' POST "$POST" -H "$AUTH" \
+	--data "gl_repository=project-3&identifier=key-11"
+
+# --- a broadcast message (configured) comes first, as an alert
+reload_with "broadcast_message = Maintenance tonight at 22:00 UTC"
+desc "broadcast message before the merge request link"
+expect 200 "{\"messages\":[{\"message\":\"Maintenance tonight at 22:00 UTC\",\"type\":\"alert\"},$(link feature feature)],\"reference_counter_decreased\":true}" \
+	POST "$POST" -H "$AUTH" --data-urlencode "gl_repository=project-3" --data-urlencode "identifier=user-1" \
+	--data-urlencode "changes=$Z $N refs/heads/feature"
+reload_with
+
 # --- refusals write nothing
 snap=$(psql_q "SELECT string_agg(gl_repository || '=' || value, ',' ORDER BY gl_repository) FROM reference_counters")
 desc "pre_receive without gl_repository"
