@@ -1,4 +1,5 @@
-/* Authentication of gitlab-shell and Gitaly. libjwt 1.10 verifies only the
+/* Authentication of gitlab-shell and Gitaly, and of the Kubernetes agent
+ * server's JWT. libjwt 1.10 verifies only the
  * signature, with whatever algorithm the token names: glia pins the
  * algorithm and checks every claim itself. */
 #include "config.h"
@@ -8,10 +9,12 @@
 #include "util.h"
 
 #include <errno.h>
+#include <json-c/json.h>
 #include <jwt.h>
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 bool auth_secret_matches(const struct secrets *s, const char *input, size_t len)
 {
@@ -104,4 +107,87 @@ bool auth_shell(const struct request *req, const struct secrets *s, time_t now)
 	if (jwt)
 		return auth_shell_jwt_valid(s, jwt, now);
 	return false;
+}
+
+/* aud absent: accepted (GitLab 14.0 did not check it); a string or an array
+ * of strings must name "gitlab". The grants come back as JSON text, since
+ * libjwt 1.10 reads an array aud as NULL. */
+static bool kas_audience_ok(jwt_t *jwt)
+{
+	char *text = jwt_get_grants_json(jwt, "aud");
+	bool ok = false;
+
+	if (!text)
+		return true;
+	json_object *aud = json_tokener_parse(text);
+	free(text);
+	if (json_object_is_type(aud, json_type_string)) {
+		ok = strcmp(json_object_get_string(aud), "gitlab") == 0;
+	} else if (json_object_is_type(aud, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(aud) && !ok; i++) {
+			json_object *item = json_object_array_get_idx(aud, i);
+			ok = json_object_is_type(item, json_type_string) &&
+			     strcmp(json_object_get_string(item), "gitlab") == 0;
+		}
+	}
+	json_object_put(aud);
+	return ok;
+}
+
+bool auth_kas_jwt_valid(const struct secrets *s, const char *token, time_t now)
+{
+	jwt_t *jwt = NULL;
+	bool valid = false, ok;
+	long long exp, nbf, iat;
+
+	/* The key is always KAS_SECRET_LEN bytes when has_kas is set; without
+	 * it libjwt would be called with an empty key and accept any token. */
+	if (!s->has_kas || !token || strlen(token) > MAX_HEADER_VALUE)
+		return false;
+	if (jwt_decode(&jwt, token, s->kas, KAS_SECRET_LEN) != 0 || !jwt)
+		goto out;
+	/* libjwt compares alg case-insensitively and accepts HS384/HS512. */
+	const char *alg = jwt_get_header(jwt, "alg");
+	if (jwt_get_alg(jwt) != JWT_ALG_HS256 || !alg || strcmp(alg, "HS256") != 0)
+		goto out;
+	const char *iss = jwt_get_grant(jwt, "iss");
+	if (!iss || strcmp(iss, "gitlab-kas") != 0 || !kas_audience_ok(jwt))
+		goto out;
+	/* ruby-jwt: expired when exp <= now - leeway; immature when nbf > now + leeway. */
+	if (jwt_claim_int(jwt, "exp", &exp, &ok) && (!ok || exp <= (long long)now - KAS_JWT_LEEWAY))
+		goto out;
+	if (jwt_claim_int(jwt, "nbf", &nbf, &ok) && (!ok || nbf > (long long)now + KAS_JWT_LEEWAY))
+		goto out;
+	if (jwt_claim_int(jwt, "iat", &iat, &ok) && !ok)
+		goto out;
+	valid = true;
+out:
+	jwt_free(jwt);
+	return valid;
+}
+
+/* RFC 6750's b64token: ALPHA DIGIT "-" "." "_" "~" "+" "/", then "=" padding. */
+static bool b64token_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+	       c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
+}
+
+int auth_bearer_token(const char *header, const char **token, size_t *len)
+{
+	size_t n = 0;
+
+	if (!header || strncasecmp(header, "Bearer ", 7) != 0)
+		return -1;
+	const char *t = header + 7;
+	while (t[n] && b64token_char(t[n]) && n <= AGENT_TOKEN_MAX)
+		n++;
+	size_t body = n;
+	while (t[n] == '=' && n <= AGENT_TOKEN_MAX)
+		n++;
+	if (body == 0 || t[n] != '\0' || n > AGENT_TOKEN_MAX)
+		return -1;
+	*token = t;
+	*len = n;
+	return 0;
 }

@@ -27,4 +27,22 @@ bool auth_shell_jwt_valid(const struct secrets *s, const char *token, time_t now
  * header, or a parameter and a header that disagree, is refused. */
 bool auth_shell(const struct request *req, const struct secrets *s, time_t now);
 
+/* Leeway of the KAS JWT's exp and nbf: kas signs exp = now + 5 s, so a
+ * small clock skew between the hosts must not refuse it. */
+#define KAS_JWT_LEEWAY 5
+
+/* Verifies a Gitlab-Kas-Api-Request token: refused without a KAS secret
+ * (libjwt would accept anything with an empty key), longer than
+ * MAX_HEADER_VALUE, with an alg other than exactly "HS256", iss other than
+ * gitlab-kas, an aud present but not "gitlab" (a string, or an array that
+ * holds it), exp past or nbf ahead (beyond the leeway), or exp, nbf or iat
+ * that is not an integer. Pure: no I/O, no database. */
+bool auth_kas_jwt_valid(const struct secrets *s, const char *token, time_t now);
+
+/* The agent token of an Authorization header: "Bearer" (any case), exactly
+ * one space, then 1..AGENT_TOKEN_MAX characters of RFC 6750's b64token.
+ * Returns 0 with *token and *len set (pointing into header), or -1. */
+#define AGENT_TOKEN_MAX 1024
+int auth_bearer_token(const char *header, const char **token, size_t *len);
+
 #endif

@@ -207,6 +207,8 @@ int main(int argc, char **argv)
 	log_set_level(verbose ? LOG_LVL_DEBUG : conf.log_level);
 	if (secrets_load(&secrets, &conf, err, sizeof err) < 0)
 		die("%s", err);
+	if (!secrets.has_kas)
+		log_warn("kas_secret_file is not set: the Kubernetes agent endpoints answer 401");
 	if (test) {
 		printf("glia: configuration file %s test is successful\n", config_path);
 		secrets_clear(&secrets);

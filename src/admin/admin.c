@@ -29,6 +29,8 @@ static const struct command {
 	{ "deploy-key", cmd_deploy_key },
 	{ "protected-branch", cmd_protected_branch },
 	{ "protected-tag", cmd_protected_tag },
+	{ "agent", cmd_agent },
+	{ "stats", cmd_stats },
 };
 
 void print_help(void)
@@ -74,6 +76,12 @@ void print_help(void)
 	      "  protected-tag add PROJECT NAME [--create LEVEL]\n"
 	      "  protected-tag list PROJECT\n"
 	      "  protected-tag rm PROJECT NAME\n"
+	      "  agent add PROJECT NAME\n"
+	      "  agent list\n"
+	      "  agent token create AGENT_ID [--name N]\n"
+	      "  agent token list AGENT_ID\n"
+	      "  agent token revoke TOKEN_ID\n"
+	      "  stats\n"
 	      "\n"
 	      "V is private, internal or public. ACCESS_LEVEL is 10, 20, 30, 40, 50 or guest,\n"
 	      "reporter, developer, maintainer, owner. LEVEL is 0, 30, 40, 60 or no-one,\n"

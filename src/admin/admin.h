@@ -125,6 +125,8 @@ int cmd_group(struct admin *a, int argc, char **argv);
 int cmd_project(struct admin *a, int argc, char **argv);
 int cmd_member(struct admin *a, int argc, char **argv);
 int cmd_token(struct admin *a, int argc, char **argv);
+int cmd_agent(struct admin *a, int argc, char **argv);
+int cmd_stats(struct admin *a, int argc, char **argv);
 int cmd_deploy_key(struct admin *a, int argc, char **argv);
 int cmd_protected_branch(struct admin *a, int argc, char **argv);
 int cmd_protected_tag(struct admin *a, int argc, char **argv);

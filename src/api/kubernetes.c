@@ -1,16 +1,286 @@
-/* The Kubernetes agent server's endpoints: being written. */
+/* The Kubernetes agent server's endpoints (GitLab's
+ * lib/api/internal/kubernetes.rb of 14.0–14.1): the kas JWT on every call,
+ * the agent token on all but usage_metrics, then agent_info, project_info
+ * and usage_metrics. cilium_alert is in kubernetes_alert.c. */
 #include "config.h"
 #include "api/api.h"
+#include "api/kubernetes.h"
+#include "api/repo.h"
+#include "log.h"
+#include "token.h"
+#include "util.h"
 
-const struct db_stmt *const kubernetes_statements[] = { NULL };
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+extern const struct db_stmt kas_alert_create;
+
+/* $1 token digest. The token's last use is recorded at most every 10
+ * minutes, as GitLab's AgentToken#track_usage throttles it. */
+const struct db_stmt kas_agent_by_token = {
+	"kas_agent_by_token",
+	"WITH t AS (SELECT t.id AS token_id, a.id, a.name, a.project_id FROM cluster_agent_tokens t"
+	" JOIN cluster_agents a ON a.id = t.agent_id WHERE t.token_digest = $1 AND NOT t.revoked),"
+	" u AS (UPDATE cluster_agent_tokens SET last_used_at = now() WHERE id = (SELECT token_id FROM t)"
+	" AND (last_used_at IS NULL OR last_used_at < now() - interval '10 minutes') RETURNING 1)"
+	" SELECT id, name, project_id FROM t",
+	1, false,
+};
+/* $1 gitops_sync, $2 k8s_api_proxy_request: added in one statement, so
+ * both or neither. A zero adds nothing and creates no row. */
+const struct db_stmt kas_usage_add = {
+	"kas_usage_add",
+	"INSERT INTO kubernetes_usage_counters AS c (event, count)"
+	" SELECT event, n FROM (VALUES ('gitops_sync', $1::bigint), ('k8s_api_proxy_request', $2::bigint)) v (event, n)"
+	" WHERE n > 0"
+	" ON CONFLICT (event) DO UPDATE SET count = c.count + EXCLUDED.count, updated_at = now()",
+	2, false,
+};
+
+const struct db_stmt *const kubernetes_statements[] = {
+	&kas_agent_by_token,
+	&kas_usage_add,
+	&kas_alert_create,
+	NULL,
+};
+
+static const char jwt_refused[] = "KAS JWT authentication invalid";
 
 bool api_authenticate_kas(struct request *req, struct response *res, struct app *app)
 {
-	response_message(res, 401, "401 Unauthorized");
-	return false;
+	int n;
+	const char *token = request_env(req, "HTTP_GITLAB_KAS_API_REQUEST", &n);
+
+	/* GitLab 14.0–14.1: render_api_error!('KAS JWT authentication invalid', 401). */
+	if (n != 1 || !auth_kas_jwt_valid(app->secrets, token, time(NULL))) {
+		if (!app->secrets->has_kas)
+			log_debug("kubernetes: refused, kas_secret_file is not set");
+		response_message(res, 401, jwt_refused);
+		return false;
+	}
+	return true;
 }
 
-void api_kubernetes_agent_info(struct request *req, struct response *res, struct app *app) {}
-void api_kubernetes_project_info(struct request *req, struct response *res, struct app *app) {}
-void api_kubernetes_usage_metrics(struct request *req, struct response *res, struct app *app) {}
-void api_kubernetes_cilium_alert(struct request *req, struct response *res, struct app *app) {}
+int kas_agent_find(struct request *req, struct app *app, struct kas_agent *agent, struct response *res)
+{
+	int n;
+	const char *header = request_env(req, "HTTP_AUTHORIZATION", &n), *token;
+	char digest[TOKEN_DIGEST_HEX + 1];
+	size_t len;
+	PGresult *r;
+
+	memset(agent, 0, sizeof *agent);
+	if (n != 1 || auth_bearer_token(header, &token, &len) < 0 ||
+	    token_digest(app->secrets->pepper, app->secrets->pepper_len, token, len, digest) < 0) {
+		response_message(res, 401, "401 Unauthorized");
+		return -1;
+	}
+	const char *params[] = { digest };
+	int rc = db_exec(app->db, &kas_agent_by_token, params, &r);
+	if (rc != DB_OK) {
+		api_db_failure(res, rc);
+		return -1;
+	}
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		response_message(res, 401, "401 Unauthorized");
+		return -1;
+	}
+	agent->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	agent->name = arena_strdup(req->arena, PQgetvalue(r, 0, 1));
+	agent->project_id = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+	PQclear(r);
+	if (!agent->name) {
+		response_message(res, 500, "500 Internal Server Error");
+		return -1;
+	}
+	return 0;
+}
+
+/* gitaly_storages "name=address,..." → the address of storage, or NULL. */
+static const char *gitaly_address(struct request *req, const char *storages, const char *storage)
+{
+	size_t n = strlen(storage);
+	for (const char *p = storages; p && *p;) {
+		const char *end = strchr(p, ',');
+		size_t item = end ? (size_t)(end - p) : strlen(p);
+		if (item > n && strncmp(p, storage, n) == 0 && p[n] == '=')
+			return arena_strndup(req->arena, p + n + 1, item - n - 1);
+		p = end ? end + 1 : NULL;
+	}
+	return NULL;
+}
+
+/* project_id (and agent fields), gitaly_info and gitaly_repository, as
+ * kubernetes.rb's gitaly_info(project) and gitaly_repository(project). */
+static void write_project(struct request *req, struct response *res, struct app *app, const struct repo *repo,
+			  const struct kas_agent *agent)
+{
+	const char *address = gitaly_address(req, app->conf->gitaly_storages, repo->storage);
+	if (!address) {
+		log_error("kubernetes: no gitaly_storages entry for storage \"%s\" of %s", repo->storage,
+			  repo->gl_repository);
+		response_message(res, 500, "500 Internal Server Error");
+		return;
+	}
+	json_object *o = json_object_new_object(), *info = json_object_new_object(),
+		    *repository = json_object_new_object();
+	if (!o || !info || !repository) {
+		json_object_put(o);
+		json_object_put(info);
+		json_object_put(repository);
+		response_message(res, 500, "500 Internal Server Error");
+		return;
+	}
+	json_object_object_add(o, "project_id", json_object_new_int64(repo->project_id));
+	if (agent) {
+		json_object_object_add(o, "agent_id", json_object_new_int64(agent->id));
+		json_object_object_add(o, "agent_name", json_object_new_string(agent->name));
+	}
+	json_object_object_add(info, "address", json_object_new_string(address));
+	json_object_object_add(info, "token", json_object_new_string(app->secrets->gitaly_token));
+	json_object_object_add(info, "features", json_object_new_object());
+	json_object_object_add(o, "gitaly_info", info);
+	json_object_object_add(repository, "storage_name", json_object_new_string(repo->storage));
+	json_object_object_add(repository, "relative_path", json_object_new_string(repo->relative_path));
+	json_object_object_add(repository, "gl_repository", json_object_new_string(repo->gl_repository));
+	json_object_object_add(repository, "gl_project_path", json_object_new_string(repo->gl_project_path));
+	json_object_object_add(o, "gitaly_repository", repository);
+	response_json(res, 200, o);
+}
+
+void api_kubernetes_agent_info(struct request *req, struct response *res, struct app *app)
+{
+	struct kas_agent agent;
+	struct repo_ref ref = { .type = REPO_PROJECT, .by_id = true, .valid = true };
+	struct repo repo;
+
+	if (kas_agent_find(req, app, &agent, res) < 0)
+		return;
+	ref.id = agent.project_id;
+	if (repo_find(req, app, &ref, 0, 0, &repo, res) < 0)
+		return;
+	if (!repo.found) {	/* the agent's project went away meanwhile */
+		response_message(res, 404, "404 Not Found");
+		return;
+	}
+	write_project(req, res, app, &repo, &agent);
+}
+
+/* find_project(id): all digits is an id, a path with '/' is a full path
+ * (routes, then redirects); anything else names nothing. A path glia reads
+ * as something else (a wiki, a snippet, a leading '/' or ".git") is not a
+ * project's full path either. */
+static bool project_ref(const char *s, size_t len, struct repo_ref *ref)
+{
+	bool digits = len > 0;
+	for (size_t i = 0; i < len; i++)
+		digits = digits && s[i] >= '0' && s[i] <= '9';
+	memset(ref, 0, sizeof *ref);
+	ref->type = REPO_PROJECT;
+	if (digits) {
+		ref->by_id = true;
+		ref->valid = parse_id(s, len, &ref->id) == 0;
+		return ref->valid;
+	}
+	if (!memchr(s, '/', len))
+		return false;
+	repo_parse_path(s, len, ref);
+	return ref->valid && ref->type == REPO_PROJECT && ref->path == s && ref->path_len == len;
+}
+
+void api_kubernetes_project_info(struct request *req, struct response *res, struct app *app)
+{
+	struct kas_agent agent;
+	struct repo_ref ref;
+	struct repo repo;
+
+	if (kas_agent_find(req, app, &agent, res) < 0)
+		return;
+	const struct param *p = request_param(req, "id");
+	if (!p) {
+		response_error(res, 400, "id is missing");
+		return;
+	}
+	if (p->type != PARAM_STRING && p->type != PARAM_INT) {
+		response_error(res, 400, "id is invalid");
+		return;
+	}
+	if (!project_ref(p->str, p->len, &ref)) {
+		response_message(res, 404, "404 Not Found");
+		return;
+	}
+	if (repo_find(req, app, &ref, 0, 0, &repo, res) < 0)
+		return;
+	/* Guest.can?(:download_code) — a public project whose repository is
+	 * public — or the agent's own project (GitLab 14.1). Anything else is
+	 * 404, so that a private project's existence does not show. */
+	bool visible = repo.found && ((repo.visibility == 20 && repo.repository_access_level >= 20) ||
+				      repo.project_id == agent.project_id);
+	if (!visible) {
+		response_message(res, 404, "404 Not Found");
+		return;
+	}
+	write_project(req, res, app, &repo, NULL);
+}
+
+enum { COUNT_ABSENT, COUNT_OK, COUNT_INVALID };
+
+/* Grape's optional Integer: a JSON integer or a decimal string; anything
+ * else (a float, "12abc", "", null, true, an array) is invalid, and so is
+ * what does not fit 64 bits. */
+static int count_param(struct request *req, const char *name, long long *out)
+{
+	const struct param *p = request_param(req, name);
+	*out = 0;
+	if (!p)
+		return COUNT_ABSENT;
+	if ((p->type != PARAM_INT && p->type != PARAM_STRING) || parse_int64(p->str, p->len, out) < 0)
+		return COUNT_INVALID;
+	return COUNT_OK;
+}
+
+void api_kubernetes_usage_metrics(struct request *req, struct response *res, struct app *app)
+{
+	static const char *const params[] = { "gitops_sync_count", "k8s_api_proxy_request_count" };
+	static const char *const events[] = { "gitops_sync", "k8s_api_proxy_request" };
+	long long counts[2];
+	char invalid[128] = "", text[2][24];
+
+	for (int i = 0; i < 2; i++)
+		if (count_param(req, params[i], &counts[i]) == COUNT_INVALID)
+			snprintf(invalid + strlen(invalid), sizeof invalid - strlen(invalid), "%s%s is invalid",
+				 *invalid ? ", " : "", params[i]);
+	if (*invalid) {
+		response_error(res, 400, invalid);
+		return;
+	}
+	for (int i = 0; i < 2; i++) {
+		if (counts[i] < 0) {
+			char msg[128];
+			snprintf(msg, sizeof msg, "400 Bad request - %s count must be greater than or equal to zero",
+				 events[i]);
+			response_message(res, 400, msg);
+			return;
+		}
+		snprintf(text[i], sizeof text[i], "%lld", counts[i]);
+	}
+	if (counts[0] > 0 || counts[1] > 0) {
+		const char *values[] = { text[0], text[1] };
+		PGresult *r;
+		/* A total past 2^63 - 1 is SQLSTATE 22003: 400, nothing added. */
+		int rc = db_exec(app->db, &kas_usage_add, values, &r);
+		if (rc != DB_OK) {
+			api_db_failure(res, rc);
+			return;
+		}
+		PQclear(r);
+	}
+	/* no_content!: 204 with an empty body. */
+	res->status = 204;
+	res->body = "";
+	res->body_len = 0;
+}

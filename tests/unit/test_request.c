@@ -106,8 +106,8 @@ START_TEST(json_integer_ids)
 END_TEST
 
 static const char *const bad_json[] = {
-	"{\"a\":1} xyz", "{\"a\":1,}", "{'a':1}", "{\"a\":NaN}", "{\"a\":TRUE}", "{\"a\":01}",
-	"{\"a\":\"x\\u0000y\"}", "{\"a\":\"\xff\"}", "[1,2]", "\"{\\\"a\\\":1}\"", "{\"a\":99999999999999999999}",
+	"{\"a\":1} xyz", "{\"a\":1,}", "{'a':1}", "\"[1]\"", "\"{'a':1}\"", "\"x\"", "\"{\\\"a\\\":1} x\"", "{\"a\":NaN}", "{\"a\":TRUE}", "{\"a\":01}",
+	"{\"a\":\"x\\u0000y\"}", "{\"a\":\"\xff\"}", "[1,2]", "{\"a\":99999999999999999999}",
 	"{\"a\":9223372036854775807}", "{\"a\":-Infinity}", "{\"a\"", "{\"a\":1}{\"b\":2}",
 };
 
@@ -134,6 +134,16 @@ START_TEST(json_depth_limited)
 	body[n] = '\0';
 	ck_assert_int_eq(parse("", "application/json", body), -1);
 	ck_assert_int_eq(err.status, 400);
+}
+END_TEST
+
+START_TEST(json_string_holding_an_object)
+{
+	/* curl --data '"{\"alert\":{\"title\":\"minimal\"}}"', as the reference. */
+	ck_assert_int_eq(parse("", "application/json", "\"{\\\"alert\\\":{\\\"title\\\":\\\"minimal\\\"}}\""), 0);
+	const struct param *p = request_param(&req, "alert");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(p->type, PARAM_OBJECT);
 }
 END_TEST
 
@@ -256,6 +266,7 @@ Suite *suite_request(void)
 	tcase_add_loop_test(tc, json_refused, 0, sizeof bad_json / sizeof bad_json[0]);
 	tcase_add_test(tc, json_depth_limited);
 	tcase_add_test(tc, empty_json_body_is_an_empty_object);
+	tcase_add_test(tc, json_string_holding_an_object);
 	tcase_add_test(tc, multipart_refused);
 	tcase_add_loop_test(tc, bad_query_refused, 0, sizeof bad_queries / sizeof bad_queries[0]);
 	tcase_add_test(tc, too_many_params);

@@ -1,0 +1,275 @@
+/* glia-admin agent and stats: Kubernetes agents, their tokens (shown once,
+ * stored as digests) and the usage counters that kas reports. */
+#include "config.h"
+#include "admin/admin.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Devise.friendly_token(50), as GitLab's Clusters::AgentToken. */
+#define AGENT_TOKEN_CHARS 50
+
+struct agent_verb {
+	const char *name;
+	int (*run)(struct admin *a, int argc, char **argv);
+};
+
+static int agent_dispatch(struct admin *a, const struct agent_verb *verbs, int argc, char **argv)
+{
+	char names[128] = "";
+
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || (i == 1 && strcmp(argv[i], "-h") == 0)) {
+			print_help();
+			return ADMIN_OK;
+		}
+	for (size_t i = 0; verbs[i].name; i++) {
+		if (argc >= 2 && strcmp(argv[1], verbs[i].name) == 0) {
+			options_reset();
+			return verbs[i].run(a, argc - 1, argv + 1);
+		}
+		snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", verbs[i].name);
+	}
+	if (argc < 2)
+		return usage_error("%s: missing subcommand (%s)", argv[0], names);
+	return usage_error("%s: unknown subcommand \"%s\" (%s)", argv[0], argv[1], names);
+}
+
+/* No options; exactly min..max operands. Returns 0 or the exit status. */
+static int operands(int argc, char **argv, int min, int max, const char *what)
+{
+	static const struct option none[] = { { NULL, 0, NULL, 0 } };
+	int c = getopt_long(argc, argv, ":", none, NULL);
+	if (c != -1)
+		return option_error(c, argv);
+	if (argc - optind < min || argc - optind > max)
+		return usage_error("%s: expected %s", argv[0], what);
+	return 0;
+}
+
+/* An agent named by its id. 0, or the exit status after a message. */
+static int find_agent(struct admin *a, const char *arg, long long *id)
+{
+	if (parse_id(arg, strlen(arg), id) != 0)
+		return usage_error("\"%s\" is not an agent id", arg);
+	if (admin_connect(a) != 0)
+		return ADMIN_FAIL;
+	struct db_err err;
+	const char *params[] = { arg };
+	PGresult *res = db_exec(a->db, "SELECT 1 FROM cluster_agents WHERE id = $1", 1, params, &err);
+	if (!res)
+		return fail("finding agent %s: %s", arg, err.message);
+	int found = PQntuples(res);
+	PQclear(res);
+	return found ? 0 : fail("no agent with id %s", arg);
+}
+
+static int agent_add(struct admin *a, int argc, char **argv)
+{
+	int rc = operands(argc, argv, 2, 2, "PROJECT NAME");
+	if (rc)
+		return rc;
+	const char *project = argv[optind], *name = argv[optind + 1];
+	if (!valid_agent_name(name))
+		return usage_error("agent add: \"%s\" is not a valid agent name (lowercase letters, digits and '-', "
+				   "at most 63, not starting or ending with '-')", name);
+	if (admin_connect(a) != 0)
+		return ADMIN_FAIL;
+	struct route r;
+	struct db_err err;
+	int found = db_find_route(a->db, project, &r, &err);
+	if (found < 0)
+		return fail("agent add: %s", err.message);
+	if (!found || !r.is_project)
+		return fail("agent add: no project \"%s\"", project);
+	char pid[24];
+	snprintf(pid, sizeof pid, "%lld", r.id);
+	const char *params[] = { pid, name };
+	PGresult *res = db_exec(a->db, "INSERT INTO cluster_agents (project_id, name) VALUES ($1, $2) RETURNING id",
+				2, params, &err);
+	if (!res)
+		return fail("agent add: %s", db_err_reason(&err));
+	printf("added agent %s (%s in %s)\n", PQgetvalue(res, 0, 0), name, r.path);
+	PQclear(res);
+	return ADMIN_OK;
+}
+
+static int agent_list(struct admin *a, int argc, char **argv)
+{
+	static const char *const headings[] = { "ID", "PROJECT", "NAME", "TOKENS", "LAST USED", "CREATED" };
+	int rc = operands(argc, argv, 0, 0, "no arguments");
+	if (rc)
+		return rc;
+	if (admin_connect(a) != 0)
+		return ADMIN_FAIL;
+	struct db_err err;
+	PGresult *res = db_exec(a->db,
+				"SELECT a.id, r.path, a.name,"
+				"       (SELECT count(*) FROM cluster_agent_tokens t WHERE t.agent_id = a.id AND NOT t.revoked),"
+				"       (SELECT to_char(max(t.last_used_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+				"          FROM cluster_agent_tokens t WHERE t.agent_id = a.id),"
+				"       to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+				"  FROM cluster_agents a JOIN routes r ON r.project_id = a.project_id ORDER BY a.id",
+				0, NULL, &err);
+	if (!res)
+		return fail("listing agents: %s", err.message);
+	print_table(res, headings);
+	PQclear(res);
+	return ADMIN_OK;
+}
+
+static int token_generate(char out[AGENT_TOKEN_CHARS + 1])
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+	unsigned char rnd[AGENT_TOKEN_CHARS];
+
+	if (RAND_bytes(rnd, sizeof rnd) != 1)
+		return -1;
+	/* 64 symbols: the low six bits of a byte pick one without bias. */
+	for (size_t i = 0; i < AGENT_TOKEN_CHARS; i++)
+		out[i] = alphabet[rnd[i] & 63];
+	out[AGENT_TOKEN_CHARS] = '\0';
+	OPENSSL_cleanse(rnd, sizeof rnd);
+	return 0;
+}
+
+static int token_create(struct admin *a, int argc, char **argv)
+{
+	static const struct option longopts[] = { { "name", required_argument, NULL, 'n' }, { NULL, 0, NULL, 0 } };
+	const char *name = NULL;
+	char token[AGENT_TOKEN_CHARS + 1], digest[TOKEN_DIGEST_HEX + 1], errbuf[512];
+	unsigned char *pepper = NULL;
+	size_t pepper_len = 0;
+	long long agent_id;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n': name = optarg; break;
+		default: return option_error(c, argv);
+		}
+	}
+	if (argc - optind != 1)
+		return usage_error("%s: expected AGENT_ID", argv[0]);
+	if (name && (!utf8_valid(name, strlen(name)) || strlen(name) > 255))
+		return usage_error("agent token create: the name must be UTF-8 of at most 255 bytes");
+	if (admin_load_config(a) != 0)
+		return ADMIN_FAIL;
+	if (pepper_load(a->conf.token_pepper_file, &pepper, &pepper_len, errbuf, sizeof errbuf) != 0)
+		return fail("cannot create a token: %s", errbuf);
+	if ((rc = find_agent(a, argv[optind], &agent_id)) != 0)
+		goto out;
+	rc = ADMIN_FAIL;
+	if (token_generate(token) != 0 || token_digest(pepper, pepper_len, token, strlen(token), digest) != 0) {
+		fail("cannot create a token: OpenSSL failed");
+		goto out;
+	}
+	struct db_err err;
+	const char *params[] = { argv[optind], digest, name };
+	if (db_run(a->db, "INSERT INTO cluster_agent_tokens (agent_id, token_digest, name) VALUES ($1, $2, $3)", 3,
+		   params, &err) != 0) {
+		fail("cannot create a token: %s", db_err_reason(&err));
+		goto out;
+	}
+	/* The only place the token is ever shown: once, alone on stdout. */
+	printf("%s\n", token);
+	rc = ADMIN_OK;
+out:
+	OPENSSL_cleanse(token, sizeof token);
+	pepper_free(pepper, pepper_len);
+	return rc;
+}
+
+static int token_list(struct admin *a, int argc, char **argv)
+{
+	static const char *const headings[] = { "ID", "NAME", "REVOKED", "LAST USED", "CREATED" };
+	long long agent_id;
+	int rc = operands(argc, argv, 1, 1, "AGENT_ID");
+	if (rc || (rc = find_agent(a, argv[optind], &agent_id)) != 0)
+		return rc;
+	struct db_err err;
+	const char *params[] = { argv[optind] };
+	PGresult *res = db_exec(a->db,
+				"SELECT id, name, CASE WHEN revoked THEN 'yes' ELSE 'no' END,"
+				"       to_char(last_used_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
+				"       to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+				"  FROM cluster_agent_tokens WHERE agent_id = $1 ORDER BY id",
+				1, params, &err);
+	if (!res)
+		return fail("listing tokens: %s", err.message);
+	print_table(res, headings);
+	PQclear(res);
+	return ADMIN_OK;
+}
+
+static int token_revoke(struct admin *a, int argc, char **argv)
+{
+	long long id;
+	int rc = operands(argc, argv, 1, 1, "TOKEN_ID");
+	if (rc)
+		return rc;
+	if (parse_id(argv[optind], strlen(argv[optind]), &id) != 0)
+		return usage_error("\"%s\" is not a token id", argv[optind]);
+	if (admin_connect(a) != 0)
+		return ADMIN_FAIL;
+	struct db_err err;
+	const char *params[] = { argv[optind] };
+	PGresult *res = db_exec(a->db,
+				"UPDATE cluster_agent_tokens SET revoked = true WHERE id = $1 RETURNING agent_id",
+				1, params, &err);
+	if (!res)
+		return fail("agent token revoke: %s", err.message);
+	int n = PQntuples(res);
+	if (n)
+		printf("revoked token %s of agent %s\n", argv[optind], PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return n ? ADMIN_OK : fail("no agent token with id %s", argv[optind]);
+}
+
+static int agent_token(struct admin *a, int argc, char **argv)
+{
+	static const struct agent_verb verbs[] = {
+		{ "create", token_create }, { "list", token_list }, { "revoke", token_revoke }, { NULL, NULL },
+	};
+	return agent_dispatch(a, verbs, argc, argv);
+}
+
+int cmd_agent(struct admin *a, int argc, char **argv)
+{
+	static const struct agent_verb verbs[] = {
+		{ "add", agent_add }, { "list", agent_list }, { "token", agent_token }, { NULL, NULL },
+	};
+	return agent_dispatch(a, verbs, argc, argv);
+}
+
+/* The counters kas reports through usage_metrics (GitLab keeps them in
+ * Redis as kubernetes_agent_<event>), and the alerts agents sent. */
+int cmd_stats(struct admin *a, int argc, char **argv)
+{
+	static const char *const headings[] = { "COUNTER", "VALUE", "UPDATED" };
+	int rc = operands(argc, argv, 0, 0, "no arguments");
+	if (rc)
+		return rc;
+	if (admin_connect(a) != 0)
+		return ADMIN_FAIL;
+	struct db_err err;
+	PGresult *res = db_exec(a->db,
+				"SELECT 'kubernetes_agent_' || e.event, coalesce(c.count, 0),"
+				"       to_char(c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+				"  FROM (VALUES (1, 'gitops_sync'), (2, 'k8s_api_proxy_request')) e (n, event)"
+				"  LEFT JOIN kubernetes_usage_counters c ON c.event = e.event"
+				" UNION ALL SELECT 'kubernetes_agent_alerts', count(*),"
+				"       to_char(max(created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+				"  FROM alert_management_alerts WHERE cluster_agent_id IS NOT NULL",
+				0, NULL, &err);
+	if (!res)
+		return fail("reading the counters: %s", err.message);
+	print_table(res, headings);
+	PQclear(res);
+	return ADMIN_OK;
+}

@@ -1,0 +1,22 @@
+/* What the Kubernetes agent server's endpoints share: the agent behind the
+ * Authorization header. */
+#ifndef GLIA_API_KUBERNETES_H
+#define GLIA_API_KUBERNETES_H
+
+struct request;
+struct response;
+struct app;
+
+struct kas_agent {
+	long long id;
+	const char *name;
+	long long project_id;
+};
+
+/* The agent of the request's "Authorization: Bearer <token>", found by the
+ * token's digest among tokens not revoked; its last_used_at is refreshed
+ * (at most every 10 minutes). Returns 0, or -1 after writing the refusal
+ * (401 as GitLab 14.1) or the database failure. */
+int kas_agent_find(struct request *req, struct app *app, struct kas_agent *agent, struct response *res);
+
+#endif
