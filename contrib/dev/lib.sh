@@ -11,7 +11,7 @@ GLIA_PACKAGES="build-essential autoconf automake pkg-config
   check libsubunit-dev clang libclang-rt-14-dev
   postgresql-15 postgresql-client-15 nginx-light
   curl ca-certificates procps psmisc openssl
-  prometheus"
+  prometheus python3"
 
 say() { printf '%s: %s\n' "${0##*/}" "$*"; }
 die() { printf '%s: error: %s\n' "${0##*/}" "$*" >&2; exit 1; }

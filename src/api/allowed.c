@@ -380,6 +380,10 @@ static bool git_access_check(struct access *ac, struct verdict *v, struct respon
 		return refuse(v, 404, MSG_SNIPPET_NOT_FOUND);
 	if (!check_protocol(ac, v))
 		return false;
+	/* check_valid_actor!: GitLab 14 enforces SSH key expiry (deploy keys
+	 * included); a key about to expire only gets the INFO line. */
+	if (ac->actor->has_key && ac->actor->key_expired)
+		return refuse(v, 401, "Your SSH key has expired.");
 	if (ac->repo.type == REPO_SNIPPET && ac->actor->deploy_key)
 		return refuse(v, 401, MSG_SNIPPET_AUTH);
 	if (!check_active_user(ac, v) || !check_command(ac, v))
@@ -476,13 +480,12 @@ static json_object *config_options(const struct access *ac)
 	return a;
 }
 
-/* KeyStatusChecker: only for key actors, deploy keys included. */
+/* KeyStatusChecker: only for key actors, deploy keys included. An expired
+ * key never gets here: check_valid_actor refused it. */
 static json_object *console_messages(const struct actor *a)
 {
 	json_object *m = json_object_new_array();
-	if (m && a->has_key && a->key_expired)
-		json_object_array_add(m, json_object_new_string("INFO: Your SSH key has expired. Please generate a new key."));
-	else if (m && a->has_key && a->key_expiring)
+	if (m && a->has_key && a->key_expiring)
 		json_object_array_add(m, json_object_new_string(
 			"INFO: Your SSH key is expiring soon. Please generate a new key."));
 	return m;

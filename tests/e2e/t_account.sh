@@ -140,6 +140,19 @@ ok_if "users still there" test "$(psql_q "SELECT count(*) FROM users WHERE id = 
 after=$(psql_q "SELECT count(*) FROM personal_access_tokens")
 ok_if "refusals wrote nothing: exactly 4 tokens more ($before -> $after)" test "$after" = $((before + 4))
 
+# --- a token made over SSH works at once as an administrator's API token
+desc "a token for an administrator"
+expect_match 200 '^\{"success":true,"token":"[A-Za-z0-9_-]{20}","scopes":\["api"\],' POST "$P" -H "$AUTH" \
+	--data "user_id=2003&name=admin-now&scopes[]=api"
+admin_token=$(sed 's/.*"token":"\([^"]*\)".*/\1/' <<<"$BODY")
+desc "it authenticates the billing API at once (an unknown namespace: 404, not 401)"
+request GET /api/v4/namespaces/999999/gitlab_subscription -H "PRIVATE-TOKEN: $admin_token"
+ok_if "GET /namespaces/999999/gitlab_subscription with it -> 404 ($STATUS $BODY)" test "$STATUS" = 404
+desc "a non-administrator's new token is forbidden there"
+expect_match 200 '^\{"success":true,' POST "$P" -H "$AUTH" --data "user_id=2002&name=not-admin&scopes[]=api"
+user_token=$(sed 's/.*"token":"\([^"]*\)".*/\1/' <<<"$BODY")
+expect 403 '{"message":"403 Forbidden"}' GET /api/v4/namespaces/999999/gitlab_subscription -H "PRIVATE-TOKEN: $user_token"
+
 # --- 200 concurrent creations: 200 rows, 200 distinct tokens and digests.
 conc=$E2E_TMP/concurrent
 mkdir -p "$conc"

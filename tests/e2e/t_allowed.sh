@@ -187,9 +187,10 @@ post 500 '{"message":"500 Internal Server Error"}' "user_id=1003&project=ga-grou
 # --- keys -------------------------------------------------------------------
 desc "developer's key: gl_key_type key, gl_key_id"
 post 200 "$(success project-1200 ga-group/private user-1003 ga-dev "$(hashed 1200)" '[]' key 1300)" "key_id=1300&project=ga-group/private&$PUSH"
-desc "expired key: still allowed, with the INFO message"
-post 200 "$(success project-1200 ga-group/private user-1003 ga-dev "$(hashed 1200)" '["INFO: Your SSH key has expired. Please generate a new key."]' key 1301)" \
-	"key_id=1301&project=ga-group/private&$PULL"
+desc "expired key: refused (GitLab 14 enforces SSH key expiry)"
+post 401 "$(refused "Your SSH key has expired.")" "key_id=1301&project=ga-group/private&$PULL"
+desc "expired key: refused on a public project too"
+post 401 "$(refused "Your SSH key has expired.")" "key_id=1301&project=ga-group/public&$PULL"
 desc "key expiring in two days"
 post 200 "$(success project-1200 ga-group/private user-1003 ga-dev "$(hashed 1200)" '["INFO: Your SSH key is expiring soon. Please generate a new key."]' key 1302)" \
 	"key_id=1302&project=ga-group/private&$PULL"

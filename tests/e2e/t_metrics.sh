@@ -61,7 +61,7 @@ ok_if "promtool check metrics passes on a scrape under load ($(promtool check me
 # --- a real Prometheus scrapes glia through nginx
 prom=$E2E_TMP/prometheus
 mkdir -p "$prom"
-port=$((GLIA_PORT + 1000))
+port=$(( ${GLIA_URL##*:} + 1000 ))
 cat >"$prom/prometheus.yml" <<YML
 global:
   scrape_interval: 1s

@@ -13,11 +13,12 @@ int main(void)
 	srunner_add_suite(sr, suite_request());
 	srunner_add_suite(sr, suite_router());
 	srunner_add_suite(sr, suite_auth());
+	srunner_add_suite(sr, suite_billing());
+	srunner_add_suite(sr, suite_kas());
 	srunner_add_suite(sr, suite_changes());
 	srunner_add_suite(sr, suite_conf());
 	srunner_add_suite(sr, suite_sshkey());
 	srunner_add_suite(sr, suite_repo());
-	srunner_add_suite(sr, suite_kas());
 	log_set_level(LOG_LVL_ERROR);
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);

@@ -6,11 +6,12 @@
 
 Suite *suite_arena(void);
 Suite *suite_auth(void);
+Suite *suite_billing(void);
 Suite *suite_changes(void);
 Suite *suite_conf(void);
 Suite *suite_form(void);
-Suite *suite_repo(void);
 Suite *suite_kas(void);
+Suite *suite_repo(void);
 Suite *suite_request(void);
 Suite *suite_router(void);
 Suite *suite_sshkey(void);
