@@ -14,6 +14,7 @@
 struct glia_conf {
 	char *broadcast_message;	/* shown after every push; "" none */
 	char *database;			/* libpq conninfo */
+	char *database_replica;		/* a standby for read-only statements; "" none */
 	char *external_url;		/* GitLab's URL, for repository_http_path and links */
 	char *git_access_protocol;	/* "", "ssh" or "http": GitLab's enabled_git_access_protocol */
 	char *gitaly_storages;		/* "name=address,...": Gitaly of each repository storage */
@@ -31,7 +32,8 @@ struct glia_conf {
 	bool log_json;			/* log_format = json: one JSON object per request line */
 	size_t max_body_size;		/* bytes of request body read at most */
 	long max_requests;
-	int receive_max_input_size;	/* MB; 0: no receive.maxInputSize */		/* a worker exits after this many requests; 0: never */
+	int receive_max_input_size;
+	int replica_max_lag_ms;		/* a standby further behind is not read from */	/* MB; 0: no receive.maxInputSize */		/* a worker exits after this many requests; 0: never */
 	char *migrations_dir;
 	char *monitoring_whitelist;	/* CIDRs allowed to reach /-/liveness, /-/readiness, /-/metrics */
 	char *shell_secret_file;	/* .gitlab_shell_secret */

@@ -22,6 +22,11 @@
 
 struct db {
 	const struct glia_conf *conf;
+	const char *conninfo;	/* conf->database, or conf->database_replica */
+	struct db *replica;	/* read-only statements go there while it is usable */
+	bool is_replica;
+	int64_t lag_checked_ms;	/* a replica's last replication lag check */
+	bool lagging;		/* ... found it further behind than replica_max_lag */
 	const struct db_stmt *const *const *statements;
 	PGconn *conn;
 	int64_t next_attempt_ms;
@@ -31,13 +36,39 @@ struct db {
 	unsigned long failures;
 };
 
+/* How far the standby's replay is behind, in ms: 0 when it has replayed all
+ * it received (an idle primary sends nothing, so the last replay time alone
+ * would read as lag), or when it is not a standby at all; a day when WAL
+ * waits but nothing was replayed since the standby started, so that the
+ * time of behind is unknown. */
+static const struct db_stmt replica_lag = {
+	"replica_lag",
+	"SELECT (CASE WHEN NOT pg_is_in_recovery() THEN 0"
+	" WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"
+	" ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 86400) END * 1000)::bigint",
+	0, true,
+};
+
 struct db *db_new(const struct glia_conf *conf, const struct db_stmt *const *const *statements)
 {
 	struct db *db = calloc(1, sizeof *db);
 	if (!db)
 		return NULL;
 	db->conf = conf;
+	db->conninfo = conf->database;
 	db->statements = statements;
+	if (conf->database_replica && *conf->database_replica) {
+		struct db *replica = calloc(1, sizeof *replica);
+		if (!replica) {
+			free(db);
+			return NULL;
+		}
+		replica->conf = conf;
+		replica->conninfo = conf->database_replica;
+		replica->statements = statements;
+		replica->is_replica = true;
+		db->replica = replica;
+	}
 	return db;
 }
 
@@ -65,6 +96,7 @@ void db_free(struct db *db)
 {
 	if (!db)
 		return;
+	db_free(db->replica);
 	db_drop(db);
 	free(db);
 }
@@ -82,9 +114,10 @@ static void db_failed(struct db *db, const char *what)
 	const char *msg = db->conn ? PQerrorMessage(db->conn) : "out of memory";
 	int len = (int)strcspn(msg, "\n");
 	if (len > 0)
-		log_warn("database %s: %.*s (retry in %d ms)", what, len, msg, db->backoff_ms);
+		log_warn("%s %s: %.*s (retry in %d ms)", db->is_replica ? "replica" : "database", what, len, msg,
+			 db->backoff_ms);
 	else
-		log_warn("database %s (retry in %d ms)", what, db->backoff_ms);
+		log_warn("%s %s (retry in %d ms)", db->is_replica ? "replica" : "database", what, db->backoff_ms);
 	db_drop(db);
 }
 
@@ -135,9 +168,13 @@ static int db_prepare_one(struct db *db, const struct db_stmt *s, int64_t deadli
 
 static int db_prepare_all(struct db *db, int64_t deadline)
 {
+	/* A standby prepares what may be read from it, and its lag check. */
+	if (db->is_replica && db->conf->db_prepare && db_prepare_one(db, &replica_lag, deadline) < 0)
+		return -1;
 	for (size_t l = 0; db->statements && db->statements[l]; l++)
 		for (size_t i = 0; db->statements[l][i]; i++)
-			if (db_prepare_one(db, db->statements[l][i], deadline) < 0)
+			if ((!db->is_replica || db->statements[l][i]->read_only) &&
+			    db_prepare_one(db, db->statements[l][i], deadline) < 0)
 				return -1;
 	return 0;
 }
@@ -150,7 +187,7 @@ static int db_connect(struct db *db)
 	/* The configured string is expanded as a conninfo (or URI); the
 	 * keywords after it fill in only what it leaves out. */
 	const char *const keys[] = { "dbname", "connect_timeout", "fallback_application_name", NULL };
-	const char *const vals[] = { db->conf->database, timeout, "glia", NULL };
+	const char *const vals[] = { db->conninfo, timeout, "glia", NULL };
 
 	db->conn = PQconnectStartParams(keys, vals, 1);
 	if (!db->conn || PQstatus(db->conn) == CONNECTION_BAD) {
@@ -176,7 +213,7 @@ static int db_connect(struct db *db)
 	}
 	metrics_db_connect();
 	if (db->failures)
-		log_info("database connection restored");
+		log_info("%s connection restored", db->is_replica ? "replica" : "database");
 	db->backoff_ms = 0;
 	return DB_OK;
 }
@@ -264,7 +301,7 @@ lost:
 	return DB_UNAVAILABLE;
 }
 
-int db_exec(struct db *db, const struct db_stmt *stmt, const char *const *params, PGresult **out)
+static int exec_on(struct db *db, const struct db_stmt *stmt, const char *const *params, PGresult **out)
 {
 	*out = NULL;
 	bool was_connected = db->conn != NULL;
@@ -288,6 +325,51 @@ int db_exec(struct db *db, const struct db_stmt *stmt, const char *const *params
 	return rc;
 }
 
+#define LAG_CHECK_MS 1000
+
+/* Whether reads may go to the replica now: it is connected (or may try to
+ * connect: its backoff keeps a dead standby cheap) and, checked at most once
+ * a second, not further behind than replica_max_lag. */
+static bool replica_usable(struct db *replica)
+{
+	if (db_ensure(replica) != DB_OK)
+		return false;
+	int64_t now = now_ms();
+	if (now - replica->lag_checked_ms >= LAG_CHECK_MS) {
+		PGresult *r;
+		replica->lag_checked_ms = now;
+		bool was_lagging = replica->lagging;
+		replica->lagging = true;
+		if (db_run(replica, &replica_lag, NULL, &r) == DB_OK) {
+			long long lag = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+			replica->lagging = lag > replica->conf->replica_max_lag_ms;
+			PQclear(r);
+			if (replica->lagging && !was_lagging)
+				log_warn("replica is %lld ms behind (over replica_max_lag): reading from the primary", lag);
+		}
+	}
+	return replica->conn && !replica->lagging;
+}
+
+/* Read-only statements go to the replica when one is configured and usable,
+ * and fall back to the primary without the client noticing when it is
+ * away. A read that finds nothing there is asked again of the primary, so
+ * that what was just written (a key added a moment ago) is always found:
+ * the price is a second query on misses only. */
+int db_exec(struct db *db, const struct db_stmt *stmt, const char *const *params, PGresult **out)
+{
+	if (stmt->read_only && db->replica && replica_usable(db->replica)) {
+		int rc = exec_on(db->replica, stmt, params, out);
+		if (rc == DB_OK && PQntuples(*out) > 0)
+			return DB_OK;
+		if (rc == DB_OK)
+			PQclear(*out);
+		else if (rc != DB_UNAVAILABLE)
+			return rc;	/* bad input fails on the primary too */
+	}
+	return exec_on(db, stmt, params, out);
+}
+
 bool db_ping(struct db *db, const struct db_stmt *stmt)
 {
 	PGresult *res;
@@ -301,5 +383,9 @@ int64_t db_take_time(struct db *db)
 {
 	int64_t spent = db->spent_us;
 	db->spent_us = 0;
+	if (db->replica) {
+		spent += db->replica->spent_us;
+		db->replica->spent_us = 0;
+	}
 	return spent;
 }
