@@ -39,8 +39,8 @@ static void usage(FILE *out)
 		"  -v, --verbose      log at debug level\n"
 		"  -V, --version      print the version and exit\n"
 		"  -h, --help         print this help and exit\n\n"
-		"The socket is the one `listen` names, else one inherited from systemd\n"
-		"(LISTEN_FDS) or spawn-fcgi (fd 0). With none, glia answers one request as a CGI\n"
+		"The socket is one inherited from systemd (LISTEN_FDS) or spawn-fcgi (fd 0),\n"
+		"else the one `listen` names. With none, glia answers one request as a CGI\n"
 		"program. SIGHUP reloads the configuration; SIGTERM stops after the requests\n"
 		"in flight. See glia(8) and glia.conf(5).\n",
 		GLIA_DEFAULT_CONFIG);
@@ -116,31 +116,41 @@ static int open_tcp(const char *spec)
 	return fd;
 }
 
-/* The listening socket: configured, systemd's, spawn-fcgi's, or -1 (CGI). */
-static int listen_socket(const struct glia_conf *conf)
+/* The listening socket: one inherited from systemd (LISTEN_FDS) or
+ * spawn-fcgi (fd 0) comes first, so that the packaged configuration, which
+ * names /run/glia/glia.sock, works unchanged under both; else the one
+ * `listen` names; else -1 (CGI). */
+static int listen_socket(const struct glia_conf *conf, bool *inherited)
 {
 	int fd;
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	long long p, n;
+
+	*inherited = true;
+	if (pid && fds && parse_int64(pid, strlen(pid), &p) == 0 && p == getpid() &&
+	    parse_int64(fds, strlen(fds), &n) == 0 && n >= 1) {
+		if (n > 1)
+			log_warn("systemd passed %lld sockets; glia uses the first", n);
+		unsetenv("LISTEN_PID");
+		unsetenv("LISTEN_FDS");
+		if (*conf->listen)
+			log_info("serving the socket systemd passed; listen = %s is not opened", conf->listen);
+		return SD_LISTEN_FDS_START;
+	}
+	if (fcgi_fd_is_listener(STDIN_FILENO)) {
+		if (*conf->listen)
+			log_info("serving the socket on fd 0 (spawn-fcgi); listen = %s is not opened", conf->listen);
+		return STDIN_FILENO;
+	}
+	*inherited = false;
 	if (strncmp(conf->listen, "unix:", 5) == 0)
 		fd = open_unix(conf, conf->listen + 5);
 	else if (strncmp(conf->listen, "tcp:", 4) == 0)
 		fd = open_tcp(conf->listen + 4);
 	else if (*conf->listen)
 		die("listen: expected unix:PATH or tcp:HOST:PORT, not \"%s\"", conf->listen);
-	else {
-		const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
-		long long p, n;
-		if (pid && fds && parse_int64(pid, strlen(pid), &p) == 0 && p == getpid() &&
-		    parse_int64(fds, strlen(fds), &n) == 0 && n >= 1) {
-			if (n > 1)
-				log_warn("systemd passed %lld sockets; glia uses the first", n);
-			unsetenv("LISTEN_PID");
-			unsetenv("LISTEN_FDS");
-			return SD_LISTEN_FDS_START;
-		}
-		if (fcgi_fd_is_listener(STDIN_FILENO))
-			return STDIN_FILENO;
+	else
 		return -1;
-	}
 	if (listen(fd, conf->listen_backlog) < 0)
 		die("listen: %s", strerror(errno));
 	return fd;
@@ -216,7 +226,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
-	int fd = listen_socket(&conf);
+	bool inherited;
+	int fd = listen_socket(&conf, &inherited);
 	drop_privileges(&conf, fd >= 0);
 	if (fd < 0) {
 		if (!getenv("REQUEST_METHOD"))
@@ -224,7 +235,7 @@ int main(int argc, char **argv)
 			    config_path);
 	}
 	int rc = fd < 0 ? worker_run(-1, &conf, &secrets) : master_run(fd, config_path, &conf, &secrets);
-	if (strncmp(conf.listen, "unix:", 5) == 0)
+	if (fd >= 0 && !inherited && strncmp(conf.listen, "unix:", 5) == 0)
 		unlink(conf.listen + 5);
 	secrets_clear(&secrets);
 	conf_free(&conf);
