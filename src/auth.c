@@ -100,10 +100,11 @@ bool auth_shell(const struct request *req, const struct secrets *s, time_t now)
 		/* A parameter beside the header must say the same thing. */
 		if (!match || (param && !auth_secret_matches(s, param->str, param->len)))
 			return false;
-		return true;
+		/* So must a JWT beside it (gitlab-shell sends both). */
+		return !jwt || auth_shell_jwt_valid(s, jwt, now);
 	}
 	if (param)
-		return auth_secret_matches(s, param->str, param->len);
+		return auth_secret_matches(s, param->str, param->len) && (!jwt || auth_shell_jwt_valid(s, jwt, now));
 	if (jwt)
 		return auth_shell_jwt_valid(s, jwt, now);
 	return false;

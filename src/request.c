@@ -245,15 +245,16 @@ static bool json_has_single_quotes(const char *s, size_t len)
 	return false;
 }
 
-/* Refuses what json-c lets through: NUL inside strings, NaN and infinities,
- * and integers that it saturated to the int64 bounds. */
+/* Refuses what json-c lets through: NUL inside strings, invalid UTF-8, NaN
+ * and infinities, and integers that it saturated to the int64 bounds. */
 static bool json_value_ok(json_object *o, int depth)
 {
 	if (depth > MAX_JSON_DEPTH)
 		return false;
 	switch (json_object_get_type(o)) {
 	case json_type_string:
-		return strlen(json_object_get_string(o)) == (size_t)json_object_get_string_len(o);
+		/* JSON_TOKENER_VALIDATE_UTF8 lets overlong forms through. */
+		return utf8_valid(json_object_get_string(o), (size_t)json_object_get_string_len(o));
 	case json_type_double:
 		return isfinite(json_object_get_double(o));
 	case json_type_int: {

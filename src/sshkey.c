@@ -58,7 +58,8 @@ int sshkey_parse_line(const char *line, struct sshkey *key, char *err, size_t er
 	body_len = (size_t)(p - body);
 	while (*p == ' ' || *p == '\t')
 		p++;
-	if (strpbrk(p, "\n\r")) {
+	/* The whole line: a CR or LF in the type field would otherwise pass. */
+	if (strpbrk(line, "\n\r")) {
 		snprintf(err, errlen, "a key is one line");
 		return -1;
 	}

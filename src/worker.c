@@ -226,8 +226,20 @@ int worker_run(int listen_fd, const struct glia_conf *conf, const struct secrets
 		return 1;
 	}
 	arena_init(&arena, ARENA_MAX);
-	while (!stopping && fcgi_accept(&conn) == 0) {
+	int status = 0;
+	while (!stopping) {
+		if (fcgi_accept(&conn) != 0) {
+			/* Not a stop signal: exit non-zero, so that the master's
+			 * backoff applies rather than an immediate respawn. */
+			if (!stopping) {
+				log_error("accepting a request failed: exiting");
+				status = 1;
+			}
+			break;
+		}
 		handle_one(&conn, &app, &arena);
+		if (conn.cgi)
+			break;	/* CGI mode: one request */
 		if (conf->max_requests && ++served >= conf->max_requests) {
 			log_info("served %ld requests: recycling", served);
 			metrics_worker_recycle();
@@ -237,5 +249,5 @@ int worker_run(int listen_fd, const struct glia_conf *conf, const struct secrets
 	fcgi_conn_free(&conn);
 	arena_destroy(&arena);
 	db_free(app.db);
-	return 0;
+	return status;
 }

@@ -215,3 +215,49 @@ sanitizer_clean() { ! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "
 
 # show_sanitizer LOG: the report, for a failure's detail lines.
 show_sanitizer() { grep -hE -A8 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$1" | head -n 20 | tr '\n' ' '; }
+
+# --- bad input and faults (t_badinput, t_faults)
+
+# fcgi_body_raw SOCKET METHOD URI BODY_FILE [VAR=VALUE...]: fcgi_raw with
+# BODY_FILE as the request's stdin; cgi-fcgi sends whatever the file holds,
+# whatever CONTENT_LENGTH (a VAR=VALUE) says, so a length can lie. At most 20 s.
+fcgi_body_raw() {
+	local sock=$1 method=$2 uri=$3 file=$4
+	shift 4
+	local path=${uri%%\?*} query=
+	[[ $uri == *\?* ]] && query=${uri#*\?}
+	timeout 20 env -i REQUEST_METHOD="$method" SCRIPT_NAME="$path" DOCUMENT_URI="$path" \
+		REQUEST_URI="$uri" QUERY_STRING="$query" SERVER_PROTOCOL=HTTP/1.1 \
+		REMOTE_ADDR=127.0.0.1 GATEWAY_INTERFACE=CGI/1.1 "$@" \
+		"$CGI_FCGI" -bind -connect "$sock" <"$file" 2>&1 | tr -d '\r'
+}
+
+# fcgi_body SOCKET METHOD URI BODY_FILE [VAR=VALUE...]: fcgi_body_raw, then
+# cgi_parse (sets STATUS, BODY, HEADERS).
+fcgi_body() {
+	local out
+	out=$(fcgi_body_raw "$@" || true)
+	cgi_parse "$out"
+}
+
+# db_checksums: one "table md5 rows" line per table of the public schema but
+# glia_schema_migrations, the md5 over every row as JSON, last_used_at and
+# updated_at left out: using a credential records its last use (by design,
+# at most once a minute), and a trigger moves updated_at with it. Compare
+# two outputs to prove that nothing was written.
+db_checksums() {
+	local t sql=
+	for t in $(psql_q "SELECT tablename FROM pg_tables WHERE schemaname = 'public'
+		AND tablename <> 'glia_schema_migrations' ORDER BY 1"); do
+		[ -n "$sql" ] && sql+=" UNION ALL "
+		sql+="SELECT '$t' || ' ' || md5(coalesce(string_agg(r, ',' ORDER BY r), '')) || ' ' || count(*)
+			FROM (SELECT (to_jsonb(x) - 'last_used_at' - 'updated_at')::text AS r FROM $t x) s"
+	done
+	psql_q "$sql"
+}
+
+# worker_exits LOG FROM_LINE: the master's lines about workers that died
+# (signal or non-zero status) in LOG from line FROM_LINE on.
+worker_exits() {
+	tail -n "+$2" "$1" | grep -E 'worker [0-9]+ (killed by signal|exited with status [1-9])' || true
+}
