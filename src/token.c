@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 int token_digest(const unsigned char *pepper, size_t pepper_len, const char *token, size_t len,
 		 char out[TOKEN_DIGEST_HEX + 1])
@@ -26,5 +27,24 @@ int token_digest(const unsigned char *pepper, size_t pepper_len, const char *tok
 	}
 	out[TOKEN_DIGEST_HEX] = '\0';
 	OPENSSL_cleanse(md, sizeof md);
+	return 0;
+}
+
+int token_random(char *out, size_t n)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+	unsigned char rnd[64];
+
+	for (size_t done = 0; done < n;) {
+		size_t chunk = n - done < sizeof rnd ? n - done : sizeof rnd;
+		if (RAND_bytes(rnd, (int)chunk) != 1)
+			return -1;
+		/* 64 symbols: the low six bits of a byte pick one without bias. */
+		for (size_t i = 0; i < chunk; i++)
+			out[done + i] = alphabet[rnd[i] & 63];
+		done += chunk;
+	}
+	out[n] = '\0';
+	OPENSSL_cleanse(rnd, sizeof rnd);
 	return 0;
 }

@@ -12,4 +12,8 @@
 int token_digest(const unsigned char *pepper, size_t pepper_len, const char *token, size_t len,
 		 char out[TOKEN_DIGEST_HEX + 1]);
 
+/* n random characters of [A-Za-z0-9_-] (Devise.friendly_token's alphabet)
+ * and a NUL into out (n + 1 bytes). Returns 0, or -1 when the CSPRNG fails. */
+int token_random(char *out, size_t n);
+
 #endif

@@ -123,20 +123,6 @@ static int agent_list(struct admin *a, int argc, char **argv)
 	return ADMIN_OK;
 }
 
-static int token_generate(char out[AGENT_TOKEN_CHARS + 1])
-{
-	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
-	unsigned char rnd[AGENT_TOKEN_CHARS];
-
-	if (RAND_bytes(rnd, sizeof rnd) != 1)
-		return -1;
-	/* 64 symbols: the low six bits of a byte pick one without bias. */
-	for (size_t i = 0; i < AGENT_TOKEN_CHARS; i++)
-		out[i] = alphabet[rnd[i] & 63];
-	out[AGENT_TOKEN_CHARS] = '\0';
-	OPENSSL_cleanse(rnd, sizeof rnd);
-	return 0;
-}
 
 static int token_create(struct admin *a, int argc, char **argv)
 {
@@ -165,7 +151,7 @@ static int token_create(struct admin *a, int argc, char **argv)
 	if ((rc = find_agent(a, argv[optind], &agent_id)) != 0)
 		goto out;
 	rc = ADMIN_FAIL;
-	if (token_generate(token) != 0 || token_digest(pepper, pepper_len, token, strlen(token), digest) != 0) {
+	if (token_random(token, AGENT_TOKEN_CHARS) != 0 || token_digest(pepper, pepper_len, token, strlen(token), digest) != 0) {
 		fail("cannot create a token: OpenSSL failed");
 		goto out;
 	}

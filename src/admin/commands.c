@@ -331,18 +331,10 @@ void pepper_free(unsigned char *pepper, size_t len)
 #define TOKEN_RANDOM_CHARS 20
 static int token_generate(char *out, size_t outlen)
 {
-	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
-	unsigned char rnd[TOKEN_RANDOM_CHARS];
-
-	if (outlen < 6 + TOKEN_RANDOM_CHARS + 1 || RAND_bytes(rnd, sizeof rnd) != 1)
+	if (outlen < 6 + TOKEN_RANDOM_CHARS + 1)
 		return -1;
 	memcpy(out, "glpat-", 6);
-	/* 64 symbols: the low six bits of a byte pick one without bias. */
-	for (size_t i = 0; i < TOKEN_RANDOM_CHARS; i++)
-		out[6 + i] = alphabet[rnd[i] & 63];
-	out[6 + TOKEN_RANDOM_CHARS] = '\0';
-	OPENSSL_cleanse(rnd, sizeof rnd);
-	return 0;
+	return token_random(out + 6, TOKEN_RANDOM_CHARS);
 }
 
 /* ---- Helpers of the commands ------------------------------------------- */

@@ -227,20 +227,6 @@ static bool date_valid(const char *s, size_t len)
 	return d <= days[m - 1] + (m == 2 && leap);
 }
 
-/* 20 characters of [A-Za-z0-9_-], as Devise.friendly_token. */
-static int new_token(char out[TOKEN_CHARS + 1])
-{
-	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	unsigned char raw[TOKEN_CHARS];
-	if (RAND_bytes(raw, sizeof raw) != 1)
-		return -1;
-	for (int i = 0; i < TOKEN_CHARS; i++)
-		out[i] = alphabet[raw[i] & 63];
-	out[TOKEN_CHARS] = '\0';
-	OPENSSL_cleanse(raw, sizeof raw);
-	return 0;
-}
-
 void api_personal_access_token(struct request *req, struct response *res, struct app *app)
 {
 	struct actor actor;
@@ -328,7 +314,7 @@ void api_personal_access_token(struct request *req, struct response *res, struct
 		failure(res, "Failed to create token: tokens are not enabled (token_pepper_file)");
 		return;
 	}
-	if (new_token(token) < 0 ||
+	if (token_random(token, TOKEN_CHARS) < 0 ||
 	    token_digest(app->secrets->pepper, app->secrets->pepper_len, token, TOKEN_CHARS, digest) < 0) {
 		json_object_put(echo);
 		return;

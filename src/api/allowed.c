@@ -430,20 +430,6 @@ static int required_params(struct request *req, struct access *ac, struct respon
 	return 0;
 }
 
-/* "name=address,..." → the address of storage, or NULL. */
-static const char *gitaly_address(struct request *req, const char *storages, const char *storage)
-{
-	size_t n = strlen(storage);
-	for (const char *p = storages; p && *p;) {
-		const char *end = strchr(p, ',');
-		size_t item = end ? (size_t)(end - p) : strlen(p);
-		if (item > n && strncmp(p, storage, n) == 0 && p[n] == '=')
-			return arena_strndup(req->arena, p + n + 1, item - n - 1);
-		p = end ? end + 1 : NULL;
-	}
-	return NULL;
-}
-
 static json_object *gitaly_payload(const struct access *ac, const char *address)
 {
 	const struct repo *r = &ac->repo;
@@ -535,7 +521,7 @@ static int store_moved_message(struct access *ac, const struct repo_ref *ref, st
 static void write_success(struct access *ac, struct response *res)
 {
 	const struct actor *a = ac->actor;
-	const char *address = gitaly_address(ac->req, ac->app->conf->gitaly_storages, ac->repo.storage);
+	const char *address = repo_gitaly_address(ac->req, ac->app->conf->gitaly_storages, ac->repo.storage);
 	if (!address) {
 		log_error("allowed: no gitaly_storages entry for storage \"%s\" of %s", ac->repo.storage,
 			  ac->repo.gl_repository);

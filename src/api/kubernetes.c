@@ -100,26 +100,12 @@ int kas_agent_find(struct request *req, struct app *app, struct kas_agent *agent
 	return 0;
 }
 
-/* gitaly_storages "name=address,..." → the address of storage, or NULL. */
-static const char *gitaly_address(struct request *req, const char *storages, const char *storage)
-{
-	size_t n = strlen(storage);
-	for (const char *p = storages; p && *p;) {
-		const char *end = strchr(p, ',');
-		size_t item = end ? (size_t)(end - p) : strlen(p);
-		if (item > n && strncmp(p, storage, n) == 0 && p[n] == '=')
-			return arena_strndup(req->arena, p + n + 1, item - n - 1);
-		p = end ? end + 1 : NULL;
-	}
-	return NULL;
-}
-
 /* project_id (and agent fields), gitaly_info and gitaly_repository, as
  * kubernetes.rb's gitaly_info(project) and gitaly_repository(project). */
 static void write_project(struct request *req, struct response *res, struct app *app, const struct repo *repo,
 			  const struct kas_agent *agent)
 {
-	const char *address = gitaly_address(req, app->conf->gitaly_storages, repo->storage);
+	const char *address = repo_gitaly_address(req, app->conf->gitaly_storages, repo->storage);
 	if (!address) {
 		log_error("kubernetes: no gitaly_storages entry for storage \"%s\" of %s", repo->storage,
 			  repo->gl_repository);

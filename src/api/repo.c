@@ -347,3 +347,16 @@ oom:
 	response_message(res, 500, "500 Internal Server Error");
 	return -1;
 }
+
+const char *repo_gitaly_address(struct request *req, const char *storages, const char *storage)
+{
+	size_t n = strlen(storage);
+	for (const char *p = storages; p && *p;) {
+		const char *end = strchr(p, ',');
+		size_t item = end ? (size_t)(end - p) : strlen(p);
+		if (item > n && strncmp(p, storage, n) == 0 && p[n] == '=')
+			return arena_strndup(req->arena, p + n + 1, item - n - 1);
+		p = end ? end + 1 : NULL;
+	}
+	return NULL;
+}

@@ -86,4 +86,8 @@ int repo_find(struct request *req, struct app *app, const struct repo_ref *ref, 
  * "snippet". */
 const char *repo_type_name(enum repo_type type);
 
+/* gitaly_storages ("name=address,...") → the Gitaly address of storage
+ * (arena), or NULL when the configuration has none for it. */
+const char *repo_gitaly_address(struct request *req, const char *storages, const char *storage);
+
 #endif

@@ -79,6 +79,20 @@ START_TEST(token_digests)
 }
 END_TEST
 
+START_TEST(random_tokens)
+{
+	char a[51], b[51];
+	ck_assert_int_eq(token_random(a, 50), 0);
+	ck_assert_int_eq(token_random(b, 50), 0);
+	ck_assert_uint_eq(strlen(a), 50);
+	ck_assert_uint_eq(strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"), 50);
+	ck_assert_str_ne(a, b);
+	char big[201];
+	ck_assert_int_eq(token_random(big, 200), 0);
+	ck_assert_uint_eq(strlen(big), 200);
+}
+END_TEST
+
 Suite *suite_util(void)
 {
 	Suite *s = suite_create("util");
@@ -88,6 +102,7 @@ Suite *suite_util(void)
 	tcase_add_loop_test(tc, utf8_validation, 0, sizeof utf8_cases / sizeof utf8_cases[0]);
 	tcase_add_test(tc, base64_strict);
 	tcase_add_test(tc, token_digests);
+	tcase_add_test(tc, random_tokens);
 	suite_add_tcase(s, tc);
 	return s;
 }
