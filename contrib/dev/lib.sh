@@ -11,7 +11,7 @@ GLIA_PACKAGES="build-essential autoconf automake pkg-config
   check libsubunit-dev clang libclang-rt-14-dev
   postgresql-15 postgresql-client-15 nginx-light
   curl ca-certificates procps psmisc openssl
-  prometheus python3 wrk
+  prometheus python3 wrk valgrind
   debhelper dpkg-dev fakeroot lintian apache2-bin libapache2-mod-fcgid spawn-fcgi"
 
 say() { printf '%s: %s\n' "${0##*/}" "$*"; }
