@@ -134,6 +134,29 @@ void options_reset(void)
 	opterr = 0;
 }
 
+/* argv[0] is the noun, argv[1] the verb; the verb gets argv + 1. */
+int admin_dispatch(struct admin *a, const struct admin_verb *verbs, int argc, char **argv)
+{
+	char names[128] = "";
+
+	/* --help anywhere before "--" answers, as GNU tools do. */
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || (i == 1 && strcmp(argv[i], "-h") == 0)) {
+			print_help();
+			return ADMIN_OK;
+		}
+	for (size_t i = 0; verbs[i].name; i++) {
+		if (argc >= 2 && strcmp(argv[1], verbs[i].name) == 0) {
+			options_reset();
+			return verbs[i].run(a, argc - 1, argv + 1);
+		}
+		snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", verbs[i].name);
+	}
+	if (argc < 2)
+		return usage_error("%s: missing subcommand (%s)", argv[0], names);
+	return usage_error("%s: unknown subcommand \"%s\" (%s)", argv[0], argv[1], names);
+}
+
 int admin_load_config(struct admin *a)
 {
 	char err[512];

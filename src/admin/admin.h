@@ -125,6 +125,14 @@ int cmd_group(struct admin *a, int argc, char **argv);
 int cmd_project(struct admin *a, int argc, char **argv);
 int cmd_member(struct admin *a, int argc, char **argv);
 int cmd_token(struct admin *a, int argc, char **argv);
+
+/* A command's verbs ("user add", "user list"): argv[0] is the noun and
+ * argv[1] the verb, which runs with argv + 1 and fresh getopt state. */
+struct admin_verb {
+	const char *name;
+	int (*run)(struct admin *a, int argc, char **argv);
+};
+int admin_dispatch(struct admin *a, const struct admin_verb *verbs, int argc, char **argv);
 int cmd_agent(struct admin *a, int argc, char **argv);
 int cmd_stats(struct admin *a, int argc, char **argv);
 int cmd_deploy_key(struct admin *a, int argc, char **argv);

@@ -14,31 +14,6 @@
 /* Devise.friendly_token(50), as GitLab's Clusters::AgentToken. */
 #define AGENT_TOKEN_CHARS 50
 
-struct agent_verb {
-	const char *name;
-	int (*run)(struct admin *a, int argc, char **argv);
-};
-
-static int agent_dispatch(struct admin *a, const struct agent_verb *verbs, int argc, char **argv)
-{
-	char names[128] = "";
-
-	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-		if (strcmp(argv[i], "--help") == 0 || (i == 1 && strcmp(argv[i], "-h") == 0)) {
-			print_help();
-			return ADMIN_OK;
-		}
-	for (size_t i = 0; verbs[i].name; i++) {
-		if (argc >= 2 && strcmp(argv[1], verbs[i].name) == 0) {
-			options_reset();
-			return verbs[i].run(a, argc - 1, argv + 1);
-		}
-		snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", verbs[i].name);
-	}
-	if (argc < 2)
-		return usage_error("%s: missing subcommand (%s)", argv[0], names);
-	return usage_error("%s: unknown subcommand \"%s\" (%s)", argv[0], argv[1], names);
-}
 
 /* No options; exactly min..max operands. Returns 0 or the exit status. */
 static int operands(int argc, char **argv, int min, int max, const char *what)
@@ -219,18 +194,18 @@ static int token_revoke(struct admin *a, int argc, char **argv)
 
 static int agent_token(struct admin *a, int argc, char **argv)
 {
-	static const struct agent_verb verbs[] = {
+	static const struct admin_verb verbs[] = {
 		{ "create", token_create }, { "list", token_list }, { "revoke", token_revoke }, { NULL, NULL },
 	};
-	return agent_dispatch(a, verbs, argc, argv);
+	return admin_dispatch(a, verbs, argc, argv);
 }
 
 int cmd_agent(struct admin *a, int argc, char **argv)
 {
-	static const struct agent_verb verbs[] = {
+	static const struct admin_verb verbs[] = {
 		{ "add", agent_add }, { "list", agent_list }, { "token", agent_token }, { NULL, NULL },
 	};
-	return agent_dispatch(a, verbs, argc, argv);
+	return admin_dispatch(a, verbs, argc, argv);
 }
 
 /* The counters kas reports through usage_metrics (GitLab keeps them in

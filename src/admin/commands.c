@@ -507,31 +507,6 @@ static int key_insert_failed(struct admin *a, const struct sshkey *key, struct d
 	return fail("cannot add the key: %s", db_err_reason(err));
 }
 
-struct verb {
-	const char *name;
-	int (*run)(struct admin *a, int argc, char **argv);
-};
-
-/* argv[0] is the noun, argv[1] the verb; the verb gets argv + 1. */
-static int dispatch(struct admin *a, const struct verb *verbs, int argc, char **argv)
-{
-	char names[128] = "";
-
-	/* --help anywhere before "--" answers, as GNU tools do. */
-	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-		if (strcmp(argv[i], "--help") == 0 || (i == 1 && strcmp(argv[i], "-h") == 0)) {
-			print_help();
-			return ADMIN_OK;
-		}
-	for (size_t i = 0; verbs[i].name; i++) {
-		if (argc >= 2 && strcmp(argv[1], verbs[i].name) == 0)
-			return verbs[i].run(a, argc - 1, argv + 1);
-		snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", verbs[i].name);
-	}
-	if (argc < 2)
-		return usage_error("%s: missing subcommand (%s)", argv[0], names);
-	return usage_error("%s: unknown subcommand \"%s\" (%s)", argv[0], argv[1], names);
-}
 
 /* After the options: the count of operands must be in [min, max]. */
 #define OPTIONS_END(argc, argv, min, max, what)                                                  \
@@ -769,12 +744,12 @@ static int user_admin(struct admin *a, int argc, char **argv)
 
 int cmd_user(struct admin *a, int argc, char **argv)
 {
-	static const struct verb verbs[] = {
+	static const struct admin_verb verbs[] = {
 		{ "add", user_add },	     { "list", user_list }, { "block", user_block },
 		{ "unblock", user_unblock }, { "2fa", user_2fa },   { "admin", user_admin },
 		{ NULL, NULL },
 	};
-	return dispatch(a, verbs, argc, argv);
+	return admin_dispatch(a, verbs, argc, argv);
 }
 
 /* ---- key -------------------------------------------------------------- */
@@ -903,10 +878,10 @@ static int key_rm(struct admin *a, int argc, char **argv)
 
 int cmd_key(struct admin *a, int argc, char **argv)
 {
-	static const struct verb verbs[] = {
+	static const struct admin_verb verbs[] = {
 		{ "add", key_add }, { "list", key_list }, { "rm", key_rm }, { NULL, NULL },
 	};
-	return dispatch(a, verbs, argc, argv);
+	return admin_dispatch(a, verbs, argc, argv);
 }
 
 /* ---- group, project ---------------------------------------------------- */
@@ -1004,8 +979,8 @@ out:
 
 int cmd_group(struct admin *a, int argc, char **argv)
 {
-	static const struct verb verbs[] = { { "add", group_add }, { NULL, NULL } };
-	return dispatch(a, verbs, argc, argv);
+	static const struct admin_verb verbs[] = { { "add", group_add }, { NULL, NULL } };
+	return admin_dispatch(a, verbs, argc, argv);
 }
 
 static int project_add(struct admin *a, int argc, char **argv)
@@ -1206,12 +1181,12 @@ static int project_unarchive(struct admin *a, int argc, char **argv)
 
 int cmd_project(struct admin *a, int argc, char **argv)
 {
-	static const struct verb verbs[] = {
+	static const struct admin_verb verbs[] = {
 		{ "add", project_add },		    { "set", project_set },
 		{ "archive", project_archive },	    { "unarchive", project_unarchive },
 		{ NULL, NULL },
 	};
-	return dispatch(a, verbs, argc, argv);
+	return admin_dispatch(a, verbs, argc, argv);
 }
 
 /* ---- member ----------------------------------------------------------- */
@@ -1282,8 +1257,8 @@ static int member_add(struct admin *a, int argc, char **argv)
 
 int cmd_member(struct admin *a, int argc, char **argv)
 {
-	static const struct verb verbs[] = { { "add", member_add }, { NULL, NULL } };
-	return dispatch(a, verbs, argc, argv);
+	static const struct admin_verb verbs[] = { { "add", member_add }, { NULL, NULL } };
+	return admin_dispatch(a, verbs, argc, argv);
 }
 
 /* ---- token ------------------------------------------------------------ */
@@ -1391,8 +1366,8 @@ out:
 
 int cmd_token(struct admin *a, int argc, char **argv)
 {
-	static const struct verb verbs[] = { { "create", token_create }, { NULL, NULL } };
-	return dispatch(a, verbs, argc, argv);
+	static const struct admin_verb verbs[] = { { "create", token_create }, { NULL, NULL } };
+	return admin_dispatch(a, verbs, argc, argv);
 }
 
 /* ---- deploy-key --------------------------------------------------------- */
@@ -1602,11 +1577,11 @@ static int deploy_key_disable(struct admin *a, int argc, char **argv)
 
 int cmd_deploy_key(struct admin *a, int argc, char **argv)
 {
-	static const struct verb verbs[] = {
+	static const struct admin_verb verbs[] = {
 		{ "add", deploy_key_add },	 { "list", deploy_key_list },	    { "rm", deploy_key_rm },
 		{ "enable", deploy_key_enable }, { "disable", deploy_key_disable }, { NULL, NULL },
 	};
-	return dispatch(a, verbs, argc, argv);
+	return admin_dispatch(a, verbs, argc, argv);
 }
 
 /* ---- protected-branch, protected-tag ------------------------------------ */
@@ -1842,17 +1817,17 @@ static int protected_tag_rm(struct admin *a, int argc, char **argv)
 
 int cmd_protected_branch(struct admin *a, int argc, char **argv)
 {
-	static const struct verb verbs[] = {
+	static const struct admin_verb verbs[] = {
 		{ "add", protected_branch_add }, { "list", protected_branch_list }, { "rm", protected_branch_rm },
 		{ NULL, NULL },
 	};
-	return dispatch(a, verbs, argc, argv);
+	return admin_dispatch(a, verbs, argc, argv);
 }
 
 int cmd_protected_tag(struct admin *a, int argc, char **argv)
 {
-	static const struct verb verbs[] = {
+	static const struct admin_verb verbs[] = {
 		{ "add", protected_tag_add }, { "list", protected_tag_list }, { "rm", protected_tag_rm }, { NULL, NULL },
 	};
-	return dispatch(a, verbs, argc, argv);
+	return admin_dispatch(a, verbs, argc, argv);
 }

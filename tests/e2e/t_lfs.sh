@@ -8,30 +8,12 @@ import "$GLIA_SRC/contrib/dev/demo-data.json"
 import "$GLIA_SRC/tests/data/e2e-git-access.json"
 L=/api/v4/internal/lfs_authenticate
 
-ORIG_CONF=$E2E_TMP/glia.conf.orig
-cp "$GLIA_CONFIG" "$ORIG_CONF"
 LFS_KEY=lfs-e2e-secret-$RANDOM$RANDOM
 LFS_SECRET_FILE=$GLIA_STACK_DIR/e2e_lfs_secret
 printf '%s\n' "$LFS_KEY" >"$LFS_SECRET_FILE"
 chmod 0600 "$LFS_SECRET_FILE"
 
-# reload_with LINES...: the stack's config plus these lines, then SIGHUP and
-# wait until every worker has been replaced.
-reload_with() {
-	local old w i
-	old=$(workers)
-	cp "$ORIG_CONF" "$GLIA_CONFIG"
-	[ $# -gt 0 ] && printf '%s\n' "$@" >>"$GLIA_CONFIG"
-	kill -HUP "$GLIA_PID"
-	for ((i = 0; i < 100; i++)); do
-		sleep 0.1
-		w=$(workers)
-		[ -n "$w" ] && [ -z "$(comm -12 <(echo "$old") <(echo "$w"))" ] && return 0
-	done
-	echo "Bail out! glia's workers were not replaced after SIGHUP"
-	exit 1
-}
-on_exit 'reload_with; rm -f "$LFS_SECRET_FILE"'
+on_exit 'rm -f "$LFS_SECRET_FILE"'	# lib.sh's reload_with restores the config
 
 # --- without lfs_secret_file ---------------------------------------------------
 desc "lfs_secret_file not configured -> 404"
