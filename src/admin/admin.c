@@ -441,3 +441,26 @@ int main(int argc, char **argv)
 	}
 	return status;
 }
+
+int print_query(PGconn *db, const char *what, const char *const *headings, const char *sql, int nparams,
+		const char *const *params)
+{
+	struct db_err err;
+	PGresult *res = db_exec(db, sql, nparams, params, &err);
+	if (!res)
+		return fail("%s: %s", what, err.message);
+	print_table(res, headings);
+	PQclear(res);
+	return ADMIN_OK;
+}
+
+int admin_operands(int argc, char **argv, int min, int max, const char *what)
+{
+	static const struct option none[] = { { NULL, 0, NULL, 0 } };
+	int c = getopt_long(argc, argv, ":", none, NULL);
+	if (c != -1)
+		return option_error(c, argv);
+	if (argc - optind < min || argc - optind > max)
+		return usage_error("%s: expected %s", argv[0], what);
+	return 0;
+}

@@ -75,6 +75,15 @@ int db_find_user(PGconn *db, const char *username, long long *id, struct db_err 
  * of res), one row per line; NULL shows as "-". */
 void print_table(PGresult *res, const char *const *headings);
 
+/* For a verb without options: exactly min..max operands after argv[0].
+ * 0, or the status of the usage error it printed. */
+int admin_operands(int argc, char **argv, int min, int max, const char *what);
+
+/* Runs a query and prints its rows with print_table. ADMIN_OK, or
+ * ADMIN_FAIL after "WHAT: reason". */
+int print_query(PGconn *db, const char *what, const char *const *headings, const char *sql, int nparams,
+		const char *const *params);
+
 /* commands.c: GitLab's rules */
 /* A user, group or project path segment (GitLab's PathRegex). */
 bool valid_path_segment(const char *s);

@@ -15,17 +15,6 @@
 #define AGENT_TOKEN_CHARS 50
 
 
-/* No options; exactly min..max operands. Returns 0 or the exit status. */
-static int operands(int argc, char **argv, int min, int max, const char *what)
-{
-	static const struct option none[] = { { NULL, 0, NULL, 0 } };
-	int c = getopt_long(argc, argv, ":", none, NULL);
-	if (c != -1)
-		return option_error(c, argv);
-	if (argc - optind < min || argc - optind > max)
-		return usage_error("%s: expected %s", argv[0], what);
-	return 0;
-}
 
 /* An agent named by its id. 0, or the exit status after a message. */
 static int find_agent(struct admin *a, const char *arg, long long *id)
@@ -46,7 +35,7 @@ static int find_agent(struct admin *a, const char *arg, long long *id)
 
 static int agent_add(struct admin *a, int argc, char **argv)
 {
-	int rc = operands(argc, argv, 2, 2, "PROJECT NAME");
+	int rc = admin_operands(argc, argv, 2, 2, "PROJECT NAME");
 	if (rc)
 		return rc;
 	const char *project = argv[optind], *name = argv[optind + 1];
@@ -77,25 +66,19 @@ static int agent_add(struct admin *a, int argc, char **argv)
 static int agent_list(struct admin *a, int argc, char **argv)
 {
 	static const char *const headings[] = { "ID", "PROJECT", "NAME", "TOKENS", "LAST USED", "CREATED" };
-	int rc = operands(argc, argv, 0, 0, "no arguments");
+	int rc = admin_operands(argc, argv, 0, 0, "no arguments");
 	if (rc)
 		return rc;
 	if (admin_connect(a) != 0)
 		return ADMIN_FAIL;
-	struct db_err err;
-	PGresult *res = db_exec(a->db,
-				"SELECT a.id, r.path, a.name,"
-				"       (SELECT count(*) FROM cluster_agent_tokens t WHERE t.agent_id = a.id AND NOT t.revoked),"
-				"       (SELECT to_char(max(t.last_used_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
-				"          FROM cluster_agent_tokens t WHERE t.agent_id = a.id),"
-				"       to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
-				"  FROM cluster_agents a JOIN routes r ON r.project_id = a.project_id ORDER BY a.id",
-				0, NULL, &err);
-	if (!res)
-		return fail("listing agents: %s", err.message);
-	print_table(res, headings);
-	PQclear(res);
-	return ADMIN_OK;
+	return print_query(a->db, "listing agents", headings,
+			   "SELECT a.id, r.path, a.name,"
+			   "       (SELECT count(*) FROM cluster_agent_tokens t WHERE t.agent_id = a.id AND NOT t.revoked),"
+			   "       (SELECT to_char(max(t.last_used_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+			   "          FROM cluster_agent_tokens t WHERE t.agent_id = a.id),"
+			   "       to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+			   "  FROM cluster_agents a JOIN routes r ON r.project_id = a.project_id ORDER BY a.id",
+			   0, NULL);
 }
 
 
@@ -150,28 +133,22 @@ static int token_list(struct admin *a, int argc, char **argv)
 {
 	static const char *const headings[] = { "ID", "NAME", "REVOKED", "LAST USED", "CREATED" };
 	long long agent_id;
-	int rc = operands(argc, argv, 1, 1, "AGENT_ID");
+	int rc = admin_operands(argc, argv, 1, 1, "AGENT_ID");
 	if (rc || (rc = find_agent(a, argv[optind], &agent_id)) != 0)
 		return rc;
-	struct db_err err;
 	const char *params[] = { argv[optind] };
-	PGresult *res = db_exec(a->db,
-				"SELECT id, name, CASE WHEN revoked THEN 'yes' ELSE 'no' END,"
-				"       to_char(last_used_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
-				"       to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
-				"  FROM cluster_agent_tokens WHERE agent_id = $1 ORDER BY id",
-				1, params, &err);
-	if (!res)
-		return fail("listing tokens: %s", err.message);
-	print_table(res, headings);
-	PQclear(res);
-	return ADMIN_OK;
+	return print_query(a->db, "listing tokens", headings,
+			   "SELECT id, name, CASE WHEN revoked THEN 'yes' ELSE 'no' END,"
+			   "       to_char(last_used_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
+			   "       to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+			   "  FROM cluster_agent_tokens WHERE agent_id = $1 ORDER BY id",
+			   1, params);
 }
 
 static int token_revoke(struct admin *a, int argc, char **argv)
 {
 	long long id;
-	int rc = operands(argc, argv, 1, 1, "TOKEN_ID");
+	int rc = admin_operands(argc, argv, 1, 1, "TOKEN_ID");
 	if (rc)
 		return rc;
 	if (parse_id(argv[optind], strlen(argv[optind]), &id) != 0)
@@ -213,24 +190,18 @@ int cmd_agent(struct admin *a, int argc, char **argv)
 int cmd_stats(struct admin *a, int argc, char **argv)
 {
 	static const char *const headings[] = { "COUNTER", "VALUE", "UPDATED" };
-	int rc = operands(argc, argv, 0, 0, "no arguments");
+	int rc = admin_operands(argc, argv, 0, 0, "no arguments");
 	if (rc)
 		return rc;
 	if (admin_connect(a) != 0)
 		return ADMIN_FAIL;
-	struct db_err err;
-	PGresult *res = db_exec(a->db,
-				"SELECT 'kubernetes_agent_' || e.event, coalesce(c.count, 0),"
-				"       to_char(c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
-				"  FROM (VALUES (1, 'gitops_sync'), (2, 'k8s_api_proxy_request')) e (n, event)"
-				"  LEFT JOIN kubernetes_usage_counters c ON c.event = e.event"
-				" UNION ALL SELECT 'kubernetes_agent_alerts', count(*),"
-				"       to_char(max(created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
-				"  FROM alert_management_alerts WHERE cluster_agent_id IS NOT NULL",
-				0, NULL, &err);
-	if (!res)
-		return fail("reading the counters: %s", err.message);
-	print_table(res, headings);
-	PQclear(res);
-	return ADMIN_OK;
+	return print_query(a->db, "reading the counters", headings,
+			   "SELECT 'kubernetes_agent_' || e.event, coalesce(c.count, 0),"
+			   "       to_char(c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+			   "  FROM (VALUES (1, 'gitops_sync'), (2, 'k8s_api_proxy_request')) e (n, event)"
+			   "  LEFT JOIN kubernetes_usage_counters c ON c.event = e.event"
+			   " UNION ALL SELECT 'kubernetes_agent_alerts', count(*),"
+			   "       to_char(max(created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+			   "  FROM alert_management_alerts WHERE cluster_agent_id IS NOT NULL",
+			   0, NULL);
 }

@@ -515,13 +515,6 @@ static int key_insert_failed(struct admin *a, const struct sshkey *key, struct d
 			return usage_error("%s: expected %s", (argv)[0], (what));                  \
 	} while (0)
 
-/* For commands without options: 0, or the usage error's status. */
-static int no_options(int argc, char **argv)
-{
-	static const struct option none[] = { { NULL, 0, NULL, 0 } };
-	int c = getopt_long(argc, argv, ":", none, NULL);
-	return c == -1 ? 0 : option_error(c, argv);
-}
 
 static void fmt_id(char *buf, size_t n, long long v)
 {
@@ -584,34 +577,26 @@ static int user_list(struct admin *a, int argc, char **argv)
 	static const char *const headings[] = { "ID", "USERNAME", "NAME", "EMAIL", "STATE", "ADMIN", "2FA", "KEYS" };
 	int c;
 
-	if ((c = no_options(argc, argv)) != 0)
+	if ((c = admin_operands(argc, argv, 0, 0, "no arguments")) != 0)
 		return c;
-	OPTIONS_END(argc, argv, 0, 0, "no arguments");
 	if (admin_connect(a) != 0)
 		return ADMIN_FAIL;
 
-	struct db_err err;
-	PGresult *res = db_exec(a->db,
-				"SELECT u.id, u.username, u.name, u.email, u.state,"
-				"       CASE WHEN u.admin THEN 'yes' ELSE 'no' END,"
-				"       CASE WHEN u.otp_required_for_login THEN 'on' ELSE 'off' END,"
-				"       (SELECT count(*) FROM keys k WHERE k.user_id = u.id AND k.type = 'Key')"
-				"  FROM users u ORDER BY u.id",
-				0, NULL, &err);
-	if (!res)
-		return fail("listing users: %s", err.message);
-	print_table(res, headings);
-	PQclear(res);
-	return ADMIN_OK;
+	return print_query(a->db, "listing users", headings,
+			   "SELECT u.id, u.username, u.name, u.email, u.state,"
+			   "       CASE WHEN u.admin THEN 'yes' ELSE 'no' END,"
+			   "       CASE WHEN u.otp_required_for_login THEN 'on' ELSE 'off' END,"
+			   "       (SELECT count(*) FROM keys k WHERE k.user_id = u.id AND k.type = 'Key')"
+			   "  FROM users u ORDER BY u.id",
+			   0, NULL);
 }
 
 static int user_block(struct admin *a, int argc, char **argv)
 {
 	int c;
 
-	if ((c = no_options(argc, argv)) != 0)
+	if ((c = admin_operands(argc, argv, 1, 1, "USERNAME")) != 0)
 		return c;
-	OPTIONS_END(argc, argv, 1, 1, "USERNAME");
 	const char *username = argv[optind];
 	if (admin_connect(a) != 0)
 		return ADMIN_FAIL;
@@ -641,9 +626,8 @@ static int user_unblock(struct admin *a, int argc, char **argv)
 {
 	int c;
 
-	if ((c = no_options(argc, argv)) != 0)
+	if ((c = admin_operands(argc, argv, 1, 1, "USERNAME")) != 0)
 		return c;
-	OPTIONS_END(argc, argv, 1, 1, "USERNAME");
 	const char *username = argv[optind];
 	if (admin_connect(a) != 0)
 		return ADMIN_FAIL;
@@ -686,9 +670,8 @@ static int user_set_flag(struct admin *a, int argc, char **argv, const struct us
 	bool on = false;
 	int c;
 
-	if ((c = no_options(argc, argv)) != 0)
+	if ((c = admin_operands(argc, argv, 2, 2, "USERNAME on|off")) != 0)
 		return c;
-	OPTIONS_END(argc, argv, 2, 2, "USERNAME on|off");
 	const char *username = argv[optind];
 	snprintf(what, sizeof what, "user %s", argv[0]);
 	if (parse_on_off(what, argv[optind + 1], &on) != 0)
@@ -819,9 +802,8 @@ static int key_list(struct admin *a, int argc, char **argv)
 	static const char *const headings[] = { "ID", "USER", "TYPE", "TITLE", "FINGERPRINT", "EXPIRES", "CREATED" };
 	int c;
 
-	if ((c = no_options(argc, argv)) != 0)
+	if ((c = admin_operands(argc, argv, 0, 1, "[USERNAME]")) != 0)
 		return c;
-	OPTIONS_END(argc, argv, 0, 1, "[USERNAME]");
 	const char *username = optind < argc ? argv[optind] : NULL;
 	if (admin_connect(a) != 0)
 		return ADMIN_FAIL;
@@ -831,22 +813,16 @@ static int key_list(struct admin *a, int argc, char **argv)
 
 	char uid[24];
 	fmt_id(uid, sizeof uid, user_id);
-	struct db_err err;
 	const char *params[] = { username ? uid : NULL };
-	PGresult *res = db_exec(a->db,
-				"SELECT k.id, u.username, CASE k.type WHEN 'Key' THEN 'user' ELSE 'deploy' END,"
-				"       k.title, 'SHA256:' || k.fingerprint_sha256,"
-				"       to_char(k.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),"
-				"       to_char(k.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
-				"  FROM keys k LEFT JOIN users u ON u.id = k.user_id"
-				" WHERE $1::bigint IS NULL OR k.user_id = $1::bigint"
-				" ORDER BY k.id",
-				1, params, &err);
-	if (!res)
-		return fail("listing keys: %s", err.message);
-	print_table(res, headings);
-	PQclear(res);
-	return ADMIN_OK;
+	return print_query(a->db, "listing keys", headings,
+			   "SELECT k.id, u.username, CASE k.type WHEN 'Key' THEN 'user' ELSE 'deploy' END,"
+			   "       k.title, 'SHA256:' || k.fingerprint_sha256,"
+			   "       to_char(k.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),"
+			   "       to_char(k.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+			   "  FROM keys k LEFT JOIN users u ON u.id = k.user_id"
+			   " WHERE $1::bigint IS NULL OR k.user_id = $1::bigint"
+			   " ORDER BY k.id",
+			   1, params);
 }
 
 static int key_rm(struct admin *a, int argc, char **argv)
@@ -854,9 +830,8 @@ static int key_rm(struct admin *a, int argc, char **argv)
 	long long id;
 	int c;
 
-	if ((c = no_options(argc, argv)) != 0)
+	if ((c = admin_operands(argc, argv, 1, 1, "ID")) != 0)
 		return c;
-	OPTIONS_END(argc, argv, 1, 1, "ID");
 	if (parse_id(argv[optind], strlen(argv[optind]), &id) != 0)
 		return usage_error("key rm: \"%s\" is not a key id", argv[optind]);
 	if (admin_connect(a) != 0)
@@ -1143,9 +1118,8 @@ static int project_set_archived(struct admin *a, int argc, char **argv, bool arc
 {
 	int c;
 
-	if ((c = no_options(argc, argv)) != 0)
+	if ((c = admin_operands(argc, argv, 1, 1, "PROJECT")) != 0)
 		return c;
-	OPTIONS_END(argc, argv, 1, 1, "PROJECT");
 	if (admin_connect(a) != 0)
 		return ADMIN_FAIL;
 	struct route r;
@@ -1422,29 +1396,22 @@ static int deploy_key_list(struct admin *a, int argc, char **argv)
 	static const char *const headings[] = { "ID", "TITLE", "FINGERPRINT", "USER", "EXPIRES", "CREATED", "PROJECTS" };
 	int c;
 
-	if ((c = no_options(argc, argv)) != 0)
+	if ((c = admin_operands(argc, argv, 0, 0, "no arguments")) != 0)
 		return c;
-	OPTIONS_END(argc, argv, 0, 0, "no arguments");
 	if (admin_connect(a) != 0)
 		return ADMIN_FAIL;
 
-	struct db_err err;
-	PGresult *res = db_exec(a->db,
-				"SELECT k.id, k.title, 'SHA256:' || k.fingerprint_sha256, u.username,"
-				"       to_char(k.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),"
-				"       to_char(k.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
-				"       (SELECT string_agg(r.path || CASE WHEN dkp.can_push THEN ' (push)' ELSE '' END,"
-				"                          ', ' ORDER BY r.path)"
-				"          FROM deploy_keys_projects dkp JOIN routes r ON r.project_id = dkp.project_id"
-				"         WHERE dkp.deploy_key_id = k.id)"
-				"  FROM keys k LEFT JOIN users u ON u.id = k.user_id"
-				" WHERE k.type = 'DeployKey' ORDER BY k.id",
-				0, NULL, &err);
-	if (!res)
-		return fail("listing deploy keys: %s", err.message);
-	print_table(res, headings);
-	PQclear(res);
-	return ADMIN_OK;
+	return print_query(a->db, "listing deploy keys", headings,
+			   "SELECT k.id, k.title, 'SHA256:' || k.fingerprint_sha256, u.username,"
+			   "       to_char(k.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),"
+			   "       to_char(k.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
+			   "       (SELECT string_agg(r.path || CASE WHEN dkp.can_push THEN ' (push)' ELSE '' END,"
+			   "                          ', ' ORDER BY r.path)"
+			   "          FROM deploy_keys_projects dkp JOIN routes r ON r.project_id = dkp.project_id"
+			   "         WHERE dkp.deploy_key_id = k.id)"
+			   "  FROM keys k LEFT JOIN users u ON u.id = k.user_id"
+			   " WHERE k.type = 'DeployKey' ORDER BY k.id",
+			   0, NULL);
 }
 
 /* The deploy key of an ID operand: 0, or the exit status after a message. */
@@ -1474,9 +1441,8 @@ static int deploy_key_rm(struct admin *a, int argc, char **argv)
 	long long id;
 	int c;
 
-	if ((c = no_options(argc, argv)) != 0)
+	if ((c = admin_operands(argc, argv, 1, 1, "ID")) != 0)
 		return c;
-	OPTIONS_END(argc, argv, 1, 1, "ID");
 	if ((c = find_deploy_key(a, "deploy-key rm", argv[optind], &id)) != 0)
 		return c;
 
@@ -1547,9 +1513,8 @@ static int deploy_key_disable(struct admin *a, int argc, char **argv)
 	long long id;
 	int c;
 
-	if ((c = no_options(argc, argv)) != 0)
+	if ((c = admin_operands(argc, argv, 2, 2, "ID PROJECT")) != 0)
 		return c;
-	OPTIONS_END(argc, argv, 2, 2, "ID PROJECT");
 	if ((c = find_deploy_key(a, "deploy-key disable", argv[optind], &id)) != 0)
 		return c;
 	struct route r;
@@ -1729,9 +1694,8 @@ static int protected_list(struct admin *a, int argc, char **argv, bool tags)
 	static const char *const tag_headings[] = { "ID", "NAME", "CREATE", "CREATED" };
 	int c;
 
-	if ((c = no_options(argc, argv)) != 0)
+	if ((c = admin_operands(argc, argv, 1, 1, "PROJECT")) != 0)
 		return c;
-	OPTIONS_END(argc, argv, 1, 1, "PROJECT");
 	if (admin_connect(a) != 0)
 		return ADMIN_FAIL;
 	struct route r;
@@ -1765,9 +1729,8 @@ static int protected_rm(struct admin *a, int argc, char **argv, bool tags)
 {
 	int c;
 
-	if ((c = no_options(argc, argv)) != 0)
+	if ((c = admin_operands(argc, argv, 2, 2, "PROJECT NAME")) != 0)
 		return c;
-	OPTIONS_END(argc, argv, 2, 2, "PROJECT NAME");
 	const char *name = argv[optind + 1];
 	if (admin_connect(a) != 0)
 		return ADMIN_FAIL;
