@@ -3,8 +3,9 @@
  * (GitAccessProject, GitAccessWiki, GitAccessSnippet, GitAccessDesign of
  * ≈14.0). A refusal is {"status":false,"message":...}: 401 for "forbidden"
  * (gitlab-shell shows the message only for 401), 404 for "not found".
- * Three queries at most: the actor, the repository with the caller's role,
- * and the protected refs when Gitaly reports real changes. */
+ * One statement reads the actor, the container with the caller's role and
+ * a deploy key's link, and, for a push with changes, the protected refs:
+ * round trips, not instructions, decide this endpoint's speed. */
 #include "config.h"
 #include "api/api.h"
 #include "api/actor.h"
@@ -18,9 +19,42 @@
 
 #include "log.h"
 
-extern const struct db_stmt repo_project_by_path, repo_project_by_id, repo_snippet, refcheck_protected_refs;
+extern const struct db_stmt repo_project_by_path, repo_project_by_id;
 
-/* Every statement of allowed.c, lfs.c, repo.c and refcheck.c. */
+/* $1 key id, $2 user id, $3 username (one of them set: actor_ref), then
+ * the container: the actor's role counts unless it is a deploy key, whose
+ * link counts instead. */
+#define ALLOWED_ACTOR \
+	" FROM (SELECT 1) one LEFT JOIN (" ACTOR_ANY("$1", "$2", "$3") " LIMIT 1) actor" ACTOR_COLUMN_NAMES \
+	" ON true CROSS JOIN LATERAL (SELECT CASE WHEN actor.deploy_key THEN 0 ELSE coalesce(actor.user_id, 0) END," \
+	" CASE WHEN actor.deploy_key THEN actor.key_id ELSE 0 END) caller(uid, dkid) LEFT JOIN LATERAL ("
+#define ALLOWED_ROLE REPO_ROLE("caller.uid")
+/* $5: whether the protected refs are wanted (a push with changes). */
+#define ALLOWED_REFS \
+	", CASE WHEN $5::boolean THEN " REFCHECK_PROTECTED_REFS_JSON("container.id", "caller.uid") " END"
+
+/* $4 the project's full path. */
+const struct db_stmt allowed_project_by_path = {
+	"allowed_project_by_path",
+	"SELECT actor.*, container.*" ALLOWED_REFS ALLOWED_ACTOR
+	REPO_PROJECT_BY_PATH("$4", ALLOWED_ROLE, "caller.dkid") ") container ON true",
+	5, true,
+};
+/* $4 the project's id (gl_repository). */
+const struct db_stmt allowed_project_by_id = {
+	"allowed_project_by_id",
+	"SELECT actor.*, container.*" ALLOWED_REFS ALLOWED_ACTOR
+	REPO_PROJECT_BY_ID("$4", ALLOWED_ROLE, "caller.dkid") ") container ON true",
+	5, true,
+};
+/* $4 the snippet's id, $5 the project path it was named under (REPO_SNIPPET_BY_ID). */
+const struct db_stmt allowed_snippet = {
+	"allowed_snippet",
+	"SELECT actor.*, container.*, NULL::json" ALLOWED_ACTOR
+	REPO_SNIPPET_BY_ID("$4", "$5", ALLOWED_ROLE, "caller.dkid") ") container ON true",
+	5, true,
+};
+
 /* GitLab's Checks::ContainerMoved: kept 300 s for the push's post_receive. */
 const struct db_stmt allowed_store_moved = {
 	"allowed_store_moved",
@@ -31,12 +65,14 @@ const struct db_stmt allowed_store_moved = {
 	3, false,
 };
 
+/* Every statement of allowed.c, lfs.c and repo.c. */
 const struct db_stmt *const git_access_statements[] = {
+	&allowed_project_by_path,
+	&allowed_project_by_id,
+	&allowed_snippet,
 	&allowed_store_moved,
 	&repo_project_by_path,
 	&repo_project_by_id,
-	&repo_snippet,
-	&refcheck_protected_refs,
 	NULL,
 };
 
@@ -76,6 +112,8 @@ struct access {
 	const char *protocol;
 	const char *changes;
 	size_t changes_len;
+	struct protected_ref *refs;	/* read with the container for a push with changes */
+	long n_refs;
 	bool user;		/* a user whose rights count: not a deploy key */
 	bool download;
 	bool push;
@@ -121,7 +159,7 @@ static int role(const struct access *ac)
 /* A logged-in user who is not external sees internal things. */
 static bool sees_internal(const struct access *ac)
 {
-	return ac->user && !ac->repo.user_external;
+	return ac->user && !ac->actor->external;
 }
 
 /* :read_project, or a deploy key enabled on the project; else the
@@ -267,27 +305,15 @@ static bool check_command(const struct access *ac, struct verdict *v)
 
 /* The real changes of a push, each through PushCheck, BranchCheck and
  * TagCheck; the first refusal wins. An empty list is read as "_any". */
-static bool check_changes(struct access *ac, struct change *changes, long n, struct verdict *v,
-			  struct response *res)
+static bool check_changes(struct access *ac, struct change *changes, long n, struct verdict *v)
 {
 	struct ref_rights rights = { is_admin(ac), role(ac), can_push_code(ac) };
-	struct protected_ref *refs = NULL;
-	long n_refs = 0;
-	bool refs_loaded = false;
 
 	if (n == 0)
 		return rights.push_code || refuse(v, 401, MSG_PUSH_CODE);
 	for (long i = 0; i < n; i++) {
-		bool named_ref = strncmp(changes[i].ref, "refs/heads/", 11) == 0 ||
-				 strncmp(changes[i].ref, "refs/tags/", 10) == 0;
-		if (named_ref && rights.push_code && !refs_loaded) {
-			n_refs = refcheck_load(ac->req, ac->app, ac->repo.project_id,
-					       ac->user ? ac->actor->user_id : 0, &refs, res);
-			if (n_refs < 0)
-				return refuse(v, 0, NULL);
-			refs_loaded = true;
-		}
-		const char *msg = refcheck_change(&changes[i], ac->repo.default_branch, refs, (size_t)n_refs, &rights);
+		const char *msg = refcheck_change(&changes[i], ac->repo.default_branch, ac->refs, (size_t)ac->n_refs,
+						  &rights);
 		if (msg)
 			return refuse(v, 401, msg);
 	}
@@ -296,7 +322,7 @@ static bool check_changes(struct access *ac, struct change *changes, long n, str
 
 /* Push: GitAccess#check_push_access!. */
 static bool check_project_push(struct access *ac, struct change *changes, long n, bool any,
-			       struct verdict *v, struct response *res)
+			       struct verdict *v)
 {
 	if (ac->repo.read_only)
 		return refuse(v, 401, MSG_READ_ONLY);
@@ -307,17 +333,16 @@ static bool check_project_push(struct access *ac, struct change *changes, long n
 		return refuse(v, 401, MSG_UPLOAD);
 	if (any)
 		return can_push_code(ac) || refuse(v, 401, MSG_PUSH_CODE);
-	return check_changes(ac, changes, n, v, res);
+	return check_changes(ac, changes, n, v);
 }
 
-static bool check_project(struct access *ac, struct change *changes, long n, bool any, struct verdict *v,
-			  struct response *res)
+static bool check_project(struct access *ac, struct change *changes, long n, bool any, struct verdict *v)
 {
 	if (!ac->repo.found || !can_read_project(ac))
 		return refuse(v, 404, MSG_PROJECT_NOT_FOUND);
 	if (ac->download)
 		return can_download_code(ac) || refuse(v, 401, MSG_DOWNLOAD);
-	return check_project_push(ac, changes, n, any, v, res);
+	return check_project_push(ac, changes, n, any, v);
 }
 
 static bool check_wiki(struct access *ac, struct verdict *v)
@@ -394,7 +419,7 @@ static bool git_access_check(struct access *ac, struct verdict *v, struct respon
 	case REPO_SNIPPET:
 		return check_snippet(ac, changes, n, v);
 	default:
-		return check_project(ac, changes, n, any, v, res);
+		return check_project(ac, changes, n, any, v);
 	}
 }
 
@@ -559,24 +584,66 @@ static void log_check_ip(struct request *req)
 		log_debug("%s allowed: check_ip %s", req->request_id ? req->request_id : "-", log_escape(buf, sizeof buf, ip));
 }
 
+/* The one statement: the actor, the container with the caller's role, and
+ * the protected refs for a push with changes. Returns 0, or -1 after
+ * writing the failure. */
+static int lookup(struct access *ac, const struct actor_ref *who, const struct repo_ref *ref, struct actor *actor,
+		  struct response *res)
+{
+	struct request *req = ac->req;
+	const struct db_stmt *stmt = ref->type == REPO_SNIPPET ? &allowed_snippet
+				     : ref->by_id		 ? &allowed_project_by_id
+								 : &allowed_project_by_path;
+	bool want_refs = ac->push && ref->type == REPO_PROJECT && strcmp(ac->changes, "_any") != 0;
+	char id_text[24];
+	const char *params[5] = { who->key_id, who->user_id, who->username,
+				  repo_ref_param(req, ref, id_text, sizeof id_text), want_refs ? "t" : "f" };
+	PGresult *r;
+
+	if (ref->type == REPO_SNIPPET)
+		params[4] = ref->by_id ? NULL : arena_strndup(req->arena, ref->path, ref->path_len);
+	if ((ref->valid && !params[3]) || (stmt == &allowed_snippet && !ref->by_id && !params[4]))
+		goto oom;
+	int rc = db_exec(ac->app->db, stmt, params, &r);
+	if (rc != DB_OK) {
+		api_db_failure(res, rc);
+		return -1;
+	}
+	const int refs_col = ACTOR_COLUMN_COUNT + REPO_COLUMN_COUNT;
+	if (PQntuples(r) == 1)
+		actor_read_row(req, r, 0, actor);
+	memset(&ac->repo, 0, sizeof ac->repo);
+	ac->repo.type = ref->type;
+	rc = repo_read_row(req, r, ACTOR_COLUMN_COUNT, &ac->repo);
+	if (rc == 0 && ac->repo.found && PQntuples(r) == 1 && !PQgetisnull(r, 0, refs_col))
+		rc = (ac->n_refs = refcheck_parse(req, PQgetvalue(r, 0, refs_col), &ac->refs)) < 0 ? -1 : 0;
+	PQclear(r);
+	if (rc < 0)
+		goto oom;
+	return 0;
+oom:
+	response_message(res, 500, "500 Internal Server Error");
+	return -1;
+}
+
 void api_allowed(struct request *req, struct response *res, struct app *app)
 {
 	struct access ac = { .req = req, .app = app };
-	struct actor actor;
+	struct actor actor = { 0 };
+	struct actor_ref who;
 	struct repo_ref ref;
 	struct verdict v = { 0, NULL };
 
-	if (required_params(req, &ac, res) < 0 || actor_find(req, app, ACTOR_PARAMS, &actor, res) < 0 ||
+	if (required_params(req, &ac, res) < 0 || actor_ref_from_request(req, ACTOR_PARAMS, &who, res) < 0 ||
 	    repo_ref_from_request(req, &ref, res) < 0)
 		return;
 	log_check_ip(req);
 	ac.actor = &actor;
-	ac.user = actor.has_user && !actor.deploy_key;
 	ac.download = strcmp(ac.action, "git-upload-pack") == 0 || strcmp(ac.action, "git-upload-archive") == 0;
 	ac.push = strcmp(ac.action, "git-receive-pack") == 0;
-	if (repo_find(req, app, &ref, ac.user ? actor.user_id : 0, actor.deploy_key ? actor.key_id : 0, &ac.repo,
-		      res) < 0)
+	if (lookup(&ac, &who, &ref, &actor, res) < 0)
 		return;
+	ac.user = actor.has_user && !actor.deploy_key;
 	if (git_access_check(&ac, &v, res)) {
 		if (ac.repo.redirected && ac.user && ref.path && store_moved_message(&ac, &ref, res) < 0)
 			return;

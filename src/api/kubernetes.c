@@ -147,7 +147,7 @@ void api_kubernetes_agent_info(struct request *req, struct response *res, struct
 	if (kas_agent_find(req, app, &agent, res) < 0)
 		return;
 	ref.id = agent.project_id;
-	if (repo_find(req, app, &ref, 0, 0, &repo, res) < 0)
+	if (repo_find(req, app, &ref, &repo, res) < 0)
 		return;
 	if (!repo.found) {	/* the agent's project went away meanwhile */
 		response_message(res, 404, "404 Not Found");
@@ -199,7 +199,7 @@ void api_kubernetes_project_info(struct request *req, struct response *res, stru
 		response_message(res, 404, "404 Not Found");
 		return;
 	}
-	if (repo_find(req, app, &ref, 0, 0, &repo, res) < 0)
+	if (repo_find(req, app, &ref, &repo, res) < 0)
 		return;
 	/* Guest.can?(:download_code) — a public project whose repository is
 	 * public — or the agent's own project (GitLab 14.1). Anything else is

@@ -127,7 +127,7 @@ void api_lfs_authenticate(struct request *req, struct response *res, struct app 
 		response_message(res, 404, "404 Not Found");
 		return;
 	}
-	if (repo_find(req, app, &ref, 0, 0, &repo, res) < 0)
+	if (repo_find(req, app, &ref, &repo, res) < 0)
 		return;
 	if (!repo.found || !repo.lfs_enabled) {
 		response_message(res, 404, "404 Not Found");

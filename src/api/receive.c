@@ -24,43 +24,40 @@ const struct db_stmt receive_increase = {
 	" value = CASE WHEN c.updated_at < now() - interval '600 seconds' THEN 1 ELSE c.value + 1 END",
 	1, false,
 };
-/* One statement, so concurrent decrements never take it below zero. The
- * expiry is not extended: Redis's DECR keeps the key's TTL. */
-const struct db_stmt receive_decrease = {
-	"receive_decrease",
-	"UPDATE reference_counters SET value = value - 1"
-	" WHERE gl_repository = $1 AND value > 0 AND updated_at >= now() - interval '600 seconds'"
-	" RETURNING value",
-	1, false,
-};
-const struct db_stmt receive_reset = {
-	"receive_reset", "DELETE FROM reference_counters WHERE gl_repository = $1", 1, false,
-};
-/* What the merge request links need: the project's path and default branch,
- * and whether merge requests are enabled. */
-const struct db_stmt receive_project = {
-	"receive_project",
-	"SELECT r.path, p.default_branch, coalesce(f.merge_requests_access_level, 20) > 0"
-	" FROM projects p JOIN routes r ON r.project_id = p.id"
-	" LEFT JOIN project_features f ON f.project_id = p.id WHERE p.id = $1",
-	1, true,
-};
-
-/* Fetch-and-delete, as GitLab's Redis GETDEL of the messages /allowed left. */
-const struct db_stmt receive_take_messages = {
-	"receive_take_messages",
-	"WITH taken AS (DELETE FROM console_messages WHERE user_id = $1 AND gl_repository = $2"
+/* Everything post_receive reads and writes, in one round trip:
+ *  - the counter lowered in one statement, so concurrent decrements never
+ *    take it below zero; the expiry is not extended (Redis's DECR keeps the
+ *    key's TTL). A counter that could not be lowered (at zero, expired or
+ *    missing) is deleted, as GitLab's DEL after a negative DECR;
+ *  - the pusher ($2 key id, $3 user id, $4 username: actor_ref; a deploy
+ *    key is nobody's, as User.find_by_ssh_key_id), whose messages /allowed
+ *    left are taken: fetch-and-delete, as GitLab's Redis GETDEL;
+ *  - what the merge request links need ($5 the project id, NULL when there
+ *    are no links to give): the project's path and default branch, and
+ *    whether merge requests are enabled.
+ * $1 gl_repository. */
+const struct db_stmt receive_post = {
+	"receive_post",
+	"WITH lowered AS (UPDATE reference_counters SET value = value - 1"
+	" WHERE gl_repository = $1 AND value > 0 AND updated_at >= now() - interval '600 seconds' RETURNING 1),"
+	" reset AS (DELETE FROM reference_counters WHERE gl_repository = $1"
+	" AND NOT EXISTS (SELECT FROM lowered) RETURNING 1),"
+	" pusher AS (SELECT k.user_id AS id FROM keys k WHERE k.id = $2 AND k.type = 'Key'"
+	" UNION ALL SELECT u.id FROM users u WHERE u.id = $3"
+	" UNION ALL SELECT u.id FROM users u WHERE lower(u.username) = lower($4)),"
+	" taken AS (DELETE FROM console_messages WHERE user_id IN (SELECT id FROM pusher) AND gl_repository = $1"
 	" RETURNING message, expires_at, kind)"
-	" SELECT message, expires_at > now() FROM taken ORDER BY kind = 'moved' DESC",
-	2, false,
+	" SELECT EXISTS (SELECT FROM lowered), r.path, p.default_branch,"
+	" coalesce(f.merge_requests_access_level, 20) > 0,"
+	" (SELECT json_agg(message ORDER BY kind = 'moved' DESC) FROM taken WHERE expires_at > now())"
+	" FROM (SELECT 1) one LEFT JOIN (projects p JOIN routes r ON r.project_id = p.id"
+	" LEFT JOIN project_features f ON f.project_id = p.id) ON p.id = $5",
+	5, false,
 };
 
 const struct db_stmt *const receive_statements[] = {
-	&receive_take_messages,
 	&receive_increase,
-	&receive_decrease,
-	&receive_reset,
-	&receive_project,
+	&receive_post,
 	NULL,
 };
 
@@ -108,25 +105,6 @@ void api_pre_receive(struct request *req, struct response *res, struct app *app)
 	response_json(res, 200, o);
 }
 
-static bool decrease(struct app *app, const char *gl_repository)
-{
-	const char *params[] = { gl_repository };
-	PGresult *r;
-	if (db_exec(app->db, &receive_decrease, params, &r) != DB_OK)
-		return false;
-	bool lowered = PQntuples(r) == 1;
-	PQclear(r);
-	if (lowered)
-		return true;
-	char esc[300];
-	log_warn("Reference counter for %s decreased when its value was less than 1. Resetting the counter.",
-		 log_escape(esc, sizeof esc, gl_repository));
-	if (db_exec(app->db, &receive_reset, params, &r) != DB_OK)
-		return false;
-	PQclear(r);
-	return true;
-}
-
 /* Ruby's CGI.escape, which Rails' URL helpers apply to query values. */
 static char *cgi_escape(struct arena *a, const char *s)
 {
@@ -161,57 +139,46 @@ static void add_message(json_object *list, const char *text, const char *type)
 }
 
 /* "To create a merge request for BRANCH, visit:" for every branch pushed
- * that is not the default one and not deleted. glia keeps no merge
- * requests, so it never says "View merge request". */
-static int merge_request_links(struct request *req, struct app *app, long long project_id,
-			       const struct change *changes, long n, json_object *messages)
+ * that is not the default one and not deleted, from receive_post's row
+ * (columns 1-3: path, default branch, merge requests enabled). glia keeps
+ * no merge requests, so it never says "View merge request". */
+static void merge_request_links(struct request *req, struct app *app, PGresult *r, const struct change *changes,
+				long n, json_object *messages)
 {
-	char id[24];
-	snprintf(id, sizeof id, "%lld", project_id);
-	const char *params[] = { id };
-	PGresult *r;
-	int rc = db_exec(app->db, &receive_project, params, &r);
-	if (rc != DB_OK)
-		return rc;
-	if (PQntuples(r) == 1 && PQgetvalue(r, 0, 2)[0] == 't') {
-		const char *path = PQgetvalue(r, 0, 0);
-		const char *default_branch = PQgetisnull(r, 0, 1) ? NULL : PQgetvalue(r, 0, 1);
-		const char *base = app->conf->external_url;
-		size_t bl = strlen(base);
-		while (bl > 0 && base[bl - 1] == '/')
-			bl--;
-		for (long i = 0; i < n; i++) {
-			const char *branch = change_branch(&changes[i]);
-			if (!branch || change_blank(changes[i].newrev) ||
-			    (default_branch && strcmp(branch, default_branch) == 0))
-				continue;
-			add_message(messages,
-				    arena_printf(req->arena,
-						 "To create a merge request for %s, visit:\n  %.*s/%s/-/merge_requests/new"
-						 "?merge_request%%5Bsource_branch%%5D=%s",
-						 branch, (int)bl, base, path, cgi_escape(req->arena, branch)),
-				    "basic");
-		}
+	if (PQgetisnull(r, 0, 1) || PQgetvalue(r, 0, 3)[0] != 't')
+		return;
+	const char *path = PQgetvalue(r, 0, 1);
+	const char *default_branch = PQgetisnull(r, 0, 2) ? NULL : PQgetvalue(r, 0, 2);
+	const char *base = app->conf->external_url;
+	size_t bl = strlen(base);
+	while (bl > 0 && base[bl - 1] == '/')
+		bl--;
+	for (long i = 0; i < n; i++) {
+		const char *branch = change_branch(&changes[i]);
+		if (!branch || change_blank(changes[i].newrev) || (default_branch && strcmp(branch, default_branch) == 0))
+			continue;
+		add_message(messages,
+			    arena_printf(req->arena,
+					 "To create a merge request for %s, visit:\n  %.*s/%s/-/merge_requests/new"
+					 "?merge_request%%5Bsource_branch%%5D=%s",
+					 branch, (int)bl, base, path, cgi_escape(req->arena, branch)),
+			    "basic");
 	}
-	PQclear(r);
-	return DB_OK;
 }
 
-static int stored_messages(struct request *req, struct app *app, const struct actor *actor,
-			   const char *gl_repository, json_object *messages)
+/* The messages /allowed left (column 4: a JSON array of strings, or NULL). */
+static void stored_messages(struct request *req, PGresult *r, json_object *messages)
 {
-	char user_id[24];
-	snprintf(user_id, sizeof user_id, "%lld", actor->user_id);
-	const char *params[] = { user_id, gl_repository };
-	PGresult *r;
-	int rc = db_exec(app->db, &receive_take_messages, params, &r);
-	if (rc != DB_OK)
-		return rc;
-	for (int i = 0; i < PQntuples(r); i++)
-		if (PQgetvalue(r, i, 1)[0] == 't')
-			add_message(messages, arena_strdup(req->arena, PQgetvalue(r, i, 0)), "basic");
-	PQclear(r);
-	return DB_OK;
+	if (PQgetisnull(r, 0, 4))
+		return;
+	json_object *list = json_tokener_parse(PQgetvalue(r, 0, 4));
+	size_t len = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+	for (size_t i = 0; i < len; i++) {
+		json_object *m = json_object_array_get_idx(list, i);
+		if (json_object_is_type(m, json_type_string))
+			add_message(messages, arena_strdup(req->arena, json_object_get_string(m)), "basic");
+	}
+	json_object_put(list);
 }
 
 /* push_options: an array of strings (git push -o), bounded. glia runs no
@@ -238,6 +205,9 @@ void api_post_receive(struct request *req, struct response *res, struct app *app
 	const char *gl_repository = gl_repository_param(req, res), *text = "";
 	size_t text_len = 0;
 	struct change *changes = NULL;
+	struct actor_ref pusher;
+	long long project_id;
+	char project_text[24];
 	long n = 0;
 
 	if (!gl_repository)
@@ -251,46 +221,47 @@ void api_post_receive(struct request *req, struct response *res, struct app *app
 		response_error(res, 400, "push_options is invalid");
 		return;
 	}
-
-	bool decreased = decrease(app, gl_repository);
+	if (actor_ref_from_request(req, ACTOR_PARAMS_OR_IDENTIFIER, &pusher, res) < 0)
+		return;
+	/* Merge request links are for a project's branches. */
+	bool links = n > 0 && strncmp(gl_repository, "project-", 8) == 0 &&
+		     parse_id(gl_repository + 8, strlen(gl_repository + 8), &project_id) == 0;
+	if (links)
+		snprintf(project_text, sizeof project_text, "%lld", project_id);
+	const char *params[] = { gl_repository, pusher.key_id, pusher.user_id, pusher.username,
+				 links ? project_text : NULL };
+	PGresult *r;
+	int rc = db_exec(app->db, &receive_post, params, &r);
+	if (rc != DB_OK) {
+		api_db_failure(res, rc);
+		return;
+	}
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		response_message(res, 500, "500 Internal Server Error");
+		return;
+	}
+	if (PQgetvalue(r, 0, 0)[0] != 't') {
+		char esc[300];
+		log_warn("Reference counter for %s decreased when its value was less than 1. Resetting the counter.",
+			 log_escape(esc, sizeof esc, gl_repository));
+	}
 	json_object *o = json_object_new_object(), *messages = json_object_new_array();
 	if (!o || !messages) {
 		json_object_put(o);
 		json_object_put(messages);
+		PQclear(r);
+		response_message(res, 500, "500 Internal Server Error");
 		return;
 	}
-	/* A broadcast message goes first: GitLab puts alerts before the rest. */
+	/* A broadcast message goes first: GitLab puts alerts before the rest;
+	 * the messages /allowed left come after the merge request links. */
 	if (*app->conf->broadcast_message)
 		add_message(messages, app->conf->broadcast_message, "alert");
-	long long project_id;
-	if (strncmp(gl_repository, "project-", 8) == 0 &&
-	    parse_id(gl_repository + 8, strlen(gl_repository + 8), &project_id) == 0 && n > 0) {
-		int rc = merge_request_links(req, app, project_id, changes, n, messages);
-		if (rc != DB_OK) {
-			json_object_put(o);
-			json_object_put(messages);
-			api_db_failure(res, rc);
-			return;
-		}
-	}
-	/* The messages /allowed left for this user and repository (the old
-	 * path of a moved project), after the merge request links. */
-	struct actor actor;
-	if (actor_find(req, app, ACTOR_PARAMS_OR_IDENTIFIER, &actor, res) < 0) {
-		json_object_put(o);
-		json_object_put(messages);
-		return;
-	}
-	if (actor.has_user && !actor.deploy_key) {
-		int rc = stored_messages(req, app, &actor, gl_repository, messages);
-		if (rc != DB_OK) {
-			json_object_put(o);
-			json_object_put(messages);
-			api_db_failure(res, rc);
-			return;
-		}
-	}
+	merge_request_links(req, app, r, changes, n, messages);
+	stored_messages(req, r, messages);
+	PQclear(r);
 	json_object_object_add(o, "messages", messages);
-	json_object_object_add(o, "reference_counter_decreased", json_object_new_boolean(decreased));
+	json_object_object_add(o, "reference_counter_decreased", json_object_new_boolean(1));
 	response_json(res, 200, o);
 }

@@ -9,34 +9,13 @@
 #include "api/changes.h"
 #include "api/api.h"
 
+#include <json-c/json.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arena.h"
-
-/* Role rows only (user_id and group_id NULL), plus whether a row names the
- * user: group rows are EE and not read. $1 project, $2 user (0: none). */
-const struct db_stmt refcheck_protected_refs = {
-	"refcheck_protected_refs",
-	"SELECT false, b.name,"
-	" (SELECT a.access_level FROM protected_branch_push_access_levels a"
-	"  WHERE a.protected_branch_id = b.id AND a.user_id IS NULL AND a.group_id IS NULL),"
-	" EXISTS (SELECT 1 FROM protected_branch_push_access_levels a"
-	"  WHERE a.protected_branch_id = b.id AND a.user_id = $2),"
-	" (SELECT a.access_level FROM protected_branch_merge_access_levels a"
-	"  WHERE a.protected_branch_id = b.id AND a.user_id IS NULL AND a.group_id IS NULL),"
-	" EXISTS (SELECT 1 FROM protected_branch_merge_access_levels a"
-	"  WHERE a.protected_branch_id = b.id AND a.user_id = $2)"
-	" FROM protected_branches b WHERE b.project_id = $1"
-	" UNION ALL SELECT true, t.name,"
-	" (SELECT a.access_level FROM protected_tag_create_access_levels a"
-	"  WHERE a.protected_tag_id = t.id AND a.user_id IS NULL AND a.group_id IS NULL),"
-	" EXISTS (SELECT 1 FROM protected_tag_create_access_levels a"
-	"  WHERE a.protected_tag_id = t.id AND a.user_id = $2), NULL, false"
-	" FROM protected_tags t WHERE t.project_id = $1",
-	2, true,
-};
 
 /* Gitlab::Checks::BranchCheck::ERROR_MESSAGES and TagCheck's, verbatim. */
 #define MSG_PUSH_CODE "You are not allowed to push code to this project."
@@ -185,42 +164,39 @@ const char *refcheck_change(const struct change *c, const char *default_branch,
 	return NULL;
 }
 
-static int level_column(PGresult *r, int row, int col)
+/* An element of REFCHECK_PROTECTED_REFS_JSON's array. */
+static bool read_ref(struct arena *a, json_object *row, struct protected_ref *ref)
 {
-	return PQgetisnull(r, row, col) ? -1 : atoi(PQgetvalue(r, row, col));
+	json_object *v[6];
+	if (!json_object_is_type(row, json_type_array) || json_object_array_length(row) != 6)
+		return false;
+	for (size_t i = 0; i < 6; i++)
+		v[i] = json_object_array_get_idx(row, i);
+	if (!json_object_is_type(v[1], json_type_string))
+		return false;
+	ref->tag = json_object_get_boolean(v[0]);
+	ref->name = arena_strdup(a, json_object_get_string(v[1]));
+	ref->push_level = v[2] ? json_object_get_int(v[2]) : -1;
+	ref->push_user = json_object_get_boolean(v[3]);
+	ref->merge_level = v[4] ? json_object_get_int(v[4]) : -1;
+	ref->merge_user = json_object_get_boolean(v[5]);
+	return ref->name != NULL;
 }
 
-long refcheck_load(struct request *req, struct app *app, long long project_id, long long user_id,
-		   struct protected_ref **out, struct response *res)
+long refcheck_parse(struct request *req, const char *json, struct protected_ref **out)
 {
-	char project_text[24], user_text[24];
-	const char *params[] = { project_text, user_text };
-	PGresult *r;
+	json_object *list = json_tokener_parse(json);
+	long n = -1;
 
-	snprintf(project_text, sizeof project_text, "%lld", project_id);
-	snprintf(user_text, sizeof user_text, "%lld", user_id);
-	int rc = db_exec(app->db, &refcheck_protected_refs, params, &r);
-	if (rc != DB_OK) {
-		api_db_failure(res, rc);
-		return -1;
+	if (list && json_object_is_type(list, json_type_array)) {
+		size_t len = json_object_array_length(list);
+		struct protected_ref *refs = arena_alloc(req->arena, (len ? len : 1) * sizeof *refs);
+		n = refs ? (long)len : -1;
+		for (size_t i = 0; refs && i < len; i++)
+			if (!read_ref(req->arena, json_object_array_get_idx(list, i), &refs[i]))
+				n = -1;
+		*out = refs;
 	}
-	int n = PQntuples(r);
-	struct protected_ref *refs = arena_alloc(req->arena, (size_t)(n ? n : 1) * sizeof *refs);
-	for (int i = 0; refs && i < n; i++) {
-		refs[i].tag = PQgetvalue(r, i, 0)[0] == 't';
-		refs[i].name = arena_strdup(req->arena, PQgetvalue(r, i, 1));
-		refs[i].push_level = level_column(r, i, 2);
-		refs[i].push_user = PQgetvalue(r, i, 3)[0] == 't';
-		refs[i].merge_level = level_column(r, i, 4);
-		refs[i].merge_user = PQgetvalue(r, i, 5)[0] == 't';
-		if (!refs[i].name)
-			refs = NULL;
-	}
-	PQclear(r);
-	if (!refs) {
-		response_message(res, 500, "500 Internal Server Error");
-		return -1;
-	}
-	*out = refs;
+	json_object_put(list);
 	return n;
 }

@@ -36,9 +36,33 @@ bool refcheck_name_matches(const char *pattern, const char *name);
 const char *refcheck_change(const struct change *c, const char *default_branch,
 			    const struct protected_ref *refs, size_t n_refs, const struct ref_rights *rights);
 
-/* Reads the project's protected branches and tags. Returns the count, or
- * -1 after writing the database failure. */
-long refcheck_load(struct request *req, struct app *app, long long project_id, long long user_id,
-		   struct protected_ref **out, struct response *res);
+/* The project's protected branches and tags as one JSON array of
+ * [tag, name, push_level, push_user, merge_level, merge_user] (NULL when
+ * there are none), for the statement of /allowed. Role rows only (user_id
+ * and group_id NULL; group rows are EE and not read), and whether a row
+ * names the user. project, uid: SQL expressions (uid 0: nobody). */
+#define REFCHECK_PROTECTED_REFS_JSON(project, uid) \
+	"(SELECT json_agg(json_build_array(pr.tag, pr.name, pr.push_level, pr.push_user, pr.merge_level," \
+	" pr.merge_user)) FROM (SELECT false, b.name," \
+	" (SELECT a.access_level FROM protected_branch_push_access_levels a" \
+	"  WHERE a.protected_branch_id = b.id AND a.user_id IS NULL AND a.group_id IS NULL)," \
+	" EXISTS (SELECT 1 FROM protected_branch_push_access_levels a" \
+	"  WHERE a.protected_branch_id = b.id AND a.user_id = " uid ")," \
+	" (SELECT a.access_level FROM protected_branch_merge_access_levels a" \
+	"  WHERE a.protected_branch_id = b.id AND a.user_id IS NULL AND a.group_id IS NULL)," \
+	" EXISTS (SELECT 1 FROM protected_branch_merge_access_levels a" \
+	"  WHERE a.protected_branch_id = b.id AND a.user_id = " uid ")" \
+	" FROM protected_branches b WHERE b.project_id = " project \
+	" UNION ALL SELECT true, t.name," \
+	" (SELECT a.access_level FROM protected_tag_create_access_levels a" \
+	"  WHERE a.protected_tag_id = t.id AND a.user_id IS NULL AND a.group_id IS NULL)," \
+	" EXISTS (SELECT 1 FROM protected_tag_create_access_levels a" \
+	"  WHERE a.protected_tag_id = t.id AND a.user_id = " uid "), NULL, false" \
+	" FROM protected_tags t WHERE t.project_id = " project ")" \
+	" pr(tag, name, push_level, push_user, merge_level, merge_user))"
+
+/* Reads REFCHECK_PROTECTED_REFS_JSON's array into *out (arena). Returns the
+ * count, or -1 when it is not that array or memory ran out. */
+long refcheck_parse(struct request *req, const char *json, struct protected_ref **out);
 
 #endif

@@ -17,53 +17,17 @@
 #define REPO_PATH_MAX 2048
 #define SEGMENT_MAX 255
 
-/* The columns every lookup returns, in this order (repo_read_row). */
-#define REPO_ACCESS_COLUMNS \
-	" coalesce((SELECT pa.access_level FROM project_authorizations pa" \
-	" WHERE pa.user_id = $2 AND pa.project_id = p.id), 0)," \
-	" coalesce((SELECT u.external FROM users u WHERE u.id = $2), false)," \
-	" dk.id IS NOT NULL, coalesce(dk.can_push, false)"
-#define REPO_PROJECT_COLUMNS \
-	"p.id, r.path, p.visibility_level, p.archived, p.repository_read_only, p.lfs_enabled," \
-	" p.repository_storage, p.default_branch, coalesce(f.repository_access_level, 20)," \
-	" coalesce(f.wiki_access_level, 20), coalesce(f.snippets_access_level, 20)," REPO_ACCESS_COLUMNS
-#define REPO_PROJECT_JOINS \
-	" JOIN projects p ON p.id = t.project_id JOIN routes r ON r.project_id = p.id" \
-	" LEFT JOIN project_features f ON f.project_id = p.id" \
-	" LEFT JOIN deploy_keys_projects dk ON dk.project_id = p.id AND dk.deploy_key_id = $3"
-#define REPO_NO_SNIPPET ", t.redirected, NULL::bigint, NULL::bigint, NULL::integer, NULL::boolean, NULL::text"
-
-/* $1 full path, $2 user id, $3 key id (0: none). Routes first, as
- * Project.find_by_full_path(follow_redirects: true). */
+/* Without a caller: lfs_authenticate and the Kubernetes agent's projects
+ * ask about the container only. */
 const struct db_stmt repo_project_by_path = {
 	"repo_project_by_path",
-	"WITH t AS (SELECT project_id, false AS redirected FROM routes"
-	" WHERE lower(path) = lower($1) AND project_id IS NOT NULL"
-	" UNION ALL SELECT project_id, true FROM redirect_routes"
-	" WHERE lower(path) = lower($1) AND project_id IS NOT NULL ORDER BY 2 LIMIT 1)"
-	" SELECT " REPO_PROJECT_COLUMNS REPO_NO_SNIPPET " FROM t" REPO_PROJECT_JOINS,
-	3, true,
+	REPO_PROJECT_BY_PATH("$1", "0", "0"),
+	1, true,
 };
-/* $1 project id, $2 user id, $3 key id. */
 const struct db_stmt repo_project_by_id = {
 	"repo_project_by_id",
-	"WITH t AS (SELECT $1::bigint AS project_id, false AS redirected)"
-	" SELECT " REPO_PROJECT_COLUMNS REPO_NO_SNIPPET " FROM t" REPO_PROJECT_JOINS,
-	3, true,
-};
-/* $1 snippet id, $2 user id, $3 key id, $4 the project path it was named
- * under: NULL (by gl_repository: any), "" (a personal snippet) or a path. */
-const struct db_stmt repo_snippet = {
-	"repo_snippet",
-	"SELECT " REPO_PROJECT_COLUMNS ", false, s.id, s.author_id, s.visibility_level,"
-	" s.repository_read_only, s.repository_storage"
-	" FROM snippets s LEFT JOIN projects p ON p.id = s.project_id"
-	" LEFT JOIN routes r ON r.project_id = p.id"
-	" LEFT JOIN project_features f ON f.project_id = p.id"
-	" LEFT JOIN deploy_keys_projects dk ON dk.project_id = p.id AND dk.deploy_key_id = $3"
-	" WHERE s.id = $1 AND ($4::text IS NULL OR ($4 = '' AND s.project_id IS NULL)"
-	" OR ($4 <> '' AND lower(r.path) = lower($4)))",
-	4, true,
+	REPO_PROJECT_BY_ID("$1", "0", "0"),
+	1, true,
 };
 
 static const char *const type_names[] = { "project", "wiki", "snippet", "design" };
@@ -248,31 +212,31 @@ static const char *col_text(struct request *req, PGresult *r, int col)
 	return PQgetisnull(r, 0, col) ? NULL : arena_strdup(req->arena, PQgetvalue(r, 0, col));
 }
 
-/* The row of any of the three statements. */
-static void repo_read_row(struct request *req, PGresult *r, struct repo *repo)
+/* REPO_COLUMN_COUNT columns from c, the layout of REPO_PROJECT_COLUMNS and
+ * REPO_SNIPPET_BY_ID. */
+static void repo_read_columns(struct request *req, PGresult *r, int c, struct repo *repo)
 {
-	repo->project_id = col_int(r, 0, 0);
-	repo->full_path = col_text(req, r, 1);
-	repo->visibility = (int)col_int(r, 2, 0);
-	repo->archived = col_flag(r, 3);
-	repo->read_only = col_flag(r, 4);
-	repo->lfs_enabled = col_flag(r, 5);
-	repo->storage = col_text(req, r, 6);
-	repo->default_branch = col_text(req, r, 7);
-	repo->repository_access_level = (int)col_int(r, 8, 20);
-	repo->wiki_access_level = (int)col_int(r, 9, 20);
-	repo->snippets_access_level = (int)col_int(r, 10, 20);
-	repo->access_level = (int)col_int(r, 11, 0);
-	repo->user_external = col_flag(r, 12);
-	repo->deploy_key_linked = col_flag(r, 13);
-	repo->deploy_key_can_push = col_flag(r, 14);
-	repo->redirected = col_flag(r, 15);
-	repo->snippet_id = col_int(r, 16, 0);
-	repo->snippet_author_id = col_int(r, 17, 0);
-	repo->snippet_visibility = (int)col_int(r, 18, 0);
+	repo->project_id = col_int(r, c + 0, 0);
+	repo->full_path = col_text(req, r, c + 1);
+	repo->visibility = (int)col_int(r, c + 2, 0);
+	repo->archived = col_flag(r, c + 3);
+	repo->read_only = col_flag(r, c + 4);
+	repo->lfs_enabled = col_flag(r, c + 5);
+	repo->storage = col_text(req, r, c + 6);
+	repo->default_branch = col_text(req, r, c + 7);
+	repo->repository_access_level = (int)col_int(r, c + 8, 20);
+	repo->wiki_access_level = (int)col_int(r, c + 9, 20);
+	repo->snippets_access_level = (int)col_int(r, c + 10, 20);
+	repo->access_level = (int)col_int(r, c + 11, 0);
+	repo->deploy_key_linked = col_flag(r, c + 12);
+	repo->deploy_key_can_push = col_flag(r, c + 13);
+	repo->redirected = col_flag(r, c + 14);
+	repo->snippet_id = col_int(r, c + 15, 0);
+	repo->snippet_author_id = col_int(r, c + 16, 0);
+	repo->snippet_visibility = (int)col_int(r, c + 17, 0);
 	if (repo->type == REPO_SNIPPET) {
-		repo->read_only = col_flag(r, 19);
-		repo->storage = col_text(req, r, 20);
+		repo->read_only = col_flag(r, c + 18);
+		repo->storage = col_text(req, r, c + 19);
 	}
 	if (!repo->full_path)
 		repo->full_path = "";
@@ -304,48 +268,55 @@ static int repo_names(struct request *req, struct repo *repo)
 	return repo->gl_repository && repo->gl_project_path && repo->relative_path ? 0 : -1;
 }
 
-int repo_find(struct request *req, struct app *app, const struct repo_ref *ref, long long user_id,
-	      long long key_id, struct repo *repo, struct response *res)
+const char *repo_ref_param(struct request *req, const struct repo_ref *ref, char *id_text, size_t size)
 {
-	char id_text[24], user_text[24], key_text[24];
-	const char *params[4] = { id_text, user_text, key_text, NULL };
-	const struct db_stmt *stmt;
+	if (!ref->valid)
+		return NULL;
+	if (!ref->by_id && ref->type != REPO_SNIPPET)
+		return arena_strndup(req->arena, ref->path, ref->path_len);
+	snprintf(id_text, size, "%lld", ref->id);
+	return id_text;
+}
+
+int repo_read_row(struct request *req, PGresult *r, int col, struct repo *repo)
+{
+	int found_col = repo->type == REPO_SNIPPET ? col + 15 : col;
+
+	if (PQntuples(r) != 1 || PQgetisnull(r, 0, found_col))
+		return 0;
+	repo->found = true;
+	repo_read_columns(req, r, col, repo);
+	return repo_names(req, repo);
+}
+
+int repo_find(struct request *req, struct app *app, const struct repo_ref *ref, struct repo *repo,
+	      struct response *res)
+{
+	char id_text[24];
 	PGresult *r;
 
 	memset(repo, 0, sizeof *repo);
 	repo->type = ref->type;
 	if (!ref->valid)
 		return 0;
-	snprintf(id_text, sizeof id_text, "%lld", ref->id);
-	snprintf(user_text, sizeof user_text, "%lld", user_id);
-	snprintf(key_text, sizeof key_text, "%lld", key_id);
-	if (ref->type == REPO_SNIPPET) {
-		stmt = &repo_snippet;
-		if (!ref->by_id && !(params[3] = arena_strndup(req->arena, ref->path, ref->path_len)))
-			goto oom;
-	} else if (ref->by_id) {
-		stmt = &repo_project_by_id;
-	} else {
-		stmt = &repo_project_by_path;
-		if (!(params[0] = arena_strndup(req->arena, ref->path, ref->path_len)))
-			goto oom;
+	/* Only projects and wikis are looked up without a caller. */
+	const char *params[] = { repo_ref_param(req, ref, id_text, sizeof id_text) };
+	if (!params[0] || ref->type == REPO_SNIPPET) {
+		response_message(res, 500, "500 Internal Server Error");
+		return -1;
 	}
-	int rc = db_exec(app->db, stmt, params, &r);
+	int rc = db_exec(app->db, ref->by_id ? &repo_project_by_id : &repo_project_by_path, params, &r);
 	if (rc != DB_OK) {
 		api_db_failure(res, rc);
 		return -1;
 	}
-	if (PQntuples(r) == 1) {
-		repo->found = true;
-		repo_read_row(req, r, repo);
-	}
+	rc = repo_read_row(req, r, 0, repo);
 	PQclear(r);
-	if (repo->found && repo_names(req, repo) < 0)
-		goto oom;
+	if (rc < 0) {
+		response_message(res, 500, "500 Internal Server Error");
+		return -1;
+	}
 	return 0;
-oom:
-	response_message(res, 500, "500 Internal Server Error");
-	return -1;
 }
 
 const char *repo_gitaly_address(struct request *req, const char *storages, const char *storage)

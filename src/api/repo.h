@@ -1,12 +1,15 @@
 /* Which repository a git call is about: GitLab's parse_repo_path, from
  * gl_repository ("project-7") or the project path as typed ("/group/p.git").
- * Parsing is pure (unit-tested); repo_find then reads the container, the
- * caller's role in its project and a deploy key's link in one query. */
+ * Parsing is pure (unit-tested). The lookups are SQL fragments, so that
+ * /allowed reads the actor, the container, the caller's role and a deploy
+ * key's link in one statement; repo_find runs them without a caller. */
 #ifndef GLIA_REPO_H
 #define GLIA_REPO_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include <libpq-fe.h>
 
 struct request;
 struct response;
@@ -49,10 +52,63 @@ struct repo {
 	int snippet_visibility;
 	/* About the caller, read in the same query. */
 	int access_level;	/* the user's role in the project, 0: none */
-	bool user_external;
 	bool deploy_key_linked;	/* the key is enabled on the project */
 	bool deploy_key_can_push;
 };
+
+/* The caller's role in project p: the highest of a membership of the
+ * project, of its namespace or an ancestor (traversal_ids), and 40 for the
+ * owner of a personal namespace; expired memberships do not count. The
+ * same as the project_authorizations view of the schema, for one user and
+ * one project, each source through its own index (members (user_id,
+ * project_id), members (user_id, namespace_id)) rather than the view's
+ * GROUP BY over every project. uid: an SQL expression, 0 for nobody. */
+#define REPO_ROLE(uid) \
+	"coalesce((SELECT max(l.level) FROM (SELECT m.access_level FROM members m" \
+	" WHERE m.user_id = " uid " AND m.project_id = p.id" \
+	" AND (m.expires_at IS NULL OR m.expires_at > current_date)" \
+	" UNION ALL SELECT m.access_level FROM namespaces n JOIN members m ON m.user_id = " uid \
+	" AND m.namespace_id = ANY (n.traversal_ids) WHERE n.id = p.namespace_id" \
+	" AND (m.expires_at IS NULL OR m.expires_at > current_date)" \
+	" UNION ALL SELECT 40 FROM namespaces n WHERE n.id = p.namespace_id AND n.type = 'User'" \
+	" AND n.owner_id = " uid ") l(level)), 0)"
+
+/* A container's REPO_COLUMN_COUNT columns, in repo_read_row's order, with
+ * the caller's role (an SQL expression, "0" without a caller) and whether
+ * the deploy key dkid ("0": none) is enabled on the project and may push. */
+#define REPO_COLUMN_COUNT 20
+#define REPO_PROJECT_COLUMNS(role) \
+	"p.id, r.path, p.visibility_level, p.archived, p.repository_read_only, p.lfs_enabled," \
+	" p.repository_storage, p.default_branch, coalesce(f.repository_access_level, 20)," \
+	" coalesce(f.wiki_access_level, 20), coalesce(f.snippets_access_level, 20), " role "," \
+	" dk.id IS NOT NULL, coalesce(dk.can_push, false)"
+#define REPO_PROJECT_JOINS(dkid) \
+	" LEFT JOIN project_features f ON f.project_id = p.id" \
+	" LEFT JOIN deploy_keys_projects dk ON dk.project_id = p.id AND dk.deploy_key_id = " dkid
+#define REPO_NO_SNIPPET ", NULL::bigint, NULL::bigint, NULL::integer, NULL::boolean, NULL::text"
+
+/* By full path: routes first, then redirect_routes, case-insensitively, as
+ * Project.find_by_full_path(follow_redirects: true). */
+#define REPO_PROJECT_BY_PATH(path, role, dkid) \
+	"WITH t AS (SELECT project_id, false AS redirected FROM routes" \
+	" WHERE lower(path) = lower(" path ") AND project_id IS NOT NULL" \
+	" UNION ALL SELECT project_id, true FROM redirect_routes" \
+	" WHERE lower(path) = lower(" path ") AND project_id IS NOT NULL ORDER BY 2 LIMIT 1)" \
+	" SELECT " REPO_PROJECT_COLUMNS(role) ", t.redirected" REPO_NO_SNIPPET \
+	" FROM t JOIN projects p ON p.id = t.project_id JOIN routes r ON r.project_id = p.id" \
+	REPO_PROJECT_JOINS(dkid)
+#define REPO_PROJECT_BY_ID(id, role, dkid) \
+	"SELECT " REPO_PROJECT_COLUMNS(role) ", false" REPO_NO_SNIPPET \
+	" FROM projects p JOIN routes r ON r.project_id = p.id" REPO_PROJECT_JOINS(dkid) " WHERE p.id = " id
+/* A snippet by id; path is the project path it was named under: NULL (by
+ * gl_repository: any), '' (a personal snippet) or a project's path. */
+#define REPO_SNIPPET_BY_ID(id, path, role, dkid) \
+	"SELECT " REPO_PROJECT_COLUMNS(role) ", false, s.id, s.author_id, s.visibility_level," \
+	" s.repository_read_only, s.repository_storage" \
+	" FROM snippets s LEFT JOIN projects p ON p.id = s.project_id" \
+	" LEFT JOIN routes r ON r.project_id = p.id" REPO_PROJECT_JOINS(dkid) \
+	" WHERE s.id = " id " AND (" path "::text IS NULL OR (" path " = '' AND s.project_id IS NULL)" \
+	" OR (" path " <> '' AND lower(r.path) = lower(" path ")))"
 
 /* "project-7" → REPO_PROJECT, 7. Strict: ^(project|wiki|snippet|design)-[1-9][0-9]{0,18}$
  * within int64. Returns 0 or -1. */
@@ -76,11 +132,20 @@ int repo_hashed_path(const char *prefix, long long id, const char *suffix, char 
  * one: {"error":"project is missing"}). */
 int repo_ref_from_request(struct request *req, struct repo_ref *ref, struct response *res);
 
-/* Looks the container up (user_id, key_id: 0 for none). repo->found is
- * false when nothing is there. Returns 0, or -1 after writing the database
- * failure. */
-int repo_find(struct request *req, struct app *app, const struct repo_ref *ref, long long user_id,
-	      long long key_id, struct repo *repo, struct response *res);
+/* The first parameter of the lookups: the id (gl_repository, snippets)
+ * or the path (arena); NULL for a ref that names nothing, or out of memory. */
+const char *repo_ref_param(struct request *req, const struct repo_ref *ref, char *id_text, size_t size);
+
+/* Reads a container's columns from col of a lookup's result (repo->type
+ * set by the caller); repo->found stays false when they are NULL or there
+ * is no row. Returns 0, or -1 out of memory. */
+int repo_read_row(struct request *req, PGresult *r, int col, struct repo *repo);
+
+/* Looks a project or wiki up without a caller (no role, no deploy key).
+ * repo->found is false when nothing is there. Returns 0, or -1 after
+ * writing the database failure. */
+int repo_find(struct request *req, struct app *app, const struct repo_ref *ref, struct repo *repo,
+	      struct response *res);
 
 /* The path of a container type in its not-found message: "project", "wiki",
  * "snippet". */

@@ -318,6 +318,54 @@ post 401 "$(refused "You can not create or delete branches.")" \
 desc "design repository over ssh"
 post 401 "$(refused "Designs are only accessible using the web interface")" "user_id=1003&gl_repository=design-1200&$PULL"
 
+# --- the role from each of its sources ------------------------------------------
+# The caller's role is read per request from the membership of the project,
+# of its group or an ancestor, and the ownership of a personal namespace;
+# an expired membership gives none. Each source alone, against the
+# project_authorizations view of the schema, which says the same.
+ROLES_JSON=$GLIA_STACK_DIR/e2e-roles.json
+on_exit 'rm -f "$ROLES_JSON"'
+cat >"$ROLES_JSON" <<-'EOF2'
+	{
+	  "projects": [
+	    {"id": 1210, "namespace": "ga-outsider", "path": "mine", "name": "mine", "visibility": "private"},
+	    {"id": 1211, "namespace": "ga-group/ga-sub", "path": "direct", "name": "direct", "visibility": "private"}
+	  ],
+	  "members": [
+	    {"user": "ga-outsider", "project": "ga-group/ga-sub/direct", "access_level": 30},
+	    {"user": "ga-guest", "project": "ga-group/ga-sub/direct", "access_level": 40}
+	  ]
+	}
+EOF2
+import "$ROLES_JSON"
+view_role() { # USER_ID PROJECT_ID
+	psql -qAt -c "SELECT coalesce(max(access_level), 0) FROM project_authorizations WHERE user_id = $1 AND project_id = $2"
+}
+desc "personal namespace: its owner pushes (the view: 40)"
+post 200 "$(project_ok 1210 ga-outsider/mine 1006 ga-outsider)" "user_id=1006&project=ga-outsider/mine&$PUSH"
+ok_if "the view gives the owner 40" test "$(view_role 1006 1210)" = 40
+desc "personal namespace: nobody else sees it"
+post 404 "$(refused "$M_NOT_FOUND")" "user_id=1003&project=ga-outsider/mine&$PULL"
+desc "project membership alone: a developer pushes"
+post 200 "$(project_ok 1211 ga-group/ga-sub/direct 1006 ga-outsider)" "user_id=1006&project=ga-group/ga-sub/direct&$PUSH"
+desc "project membership above the group's: a group guest who maintains the project pushes"
+post 200 "$(project_ok 1211 ga-group/ga-sub/direct 1001 ga-guest)" "user_id=1001&project=ga-group/ga-sub/direct&$PUSH"
+ok_if "the view: outsider 30, guest 40 (the higher of two sources)" \
+	test "$(view_role 1006 1211) $(view_role 1001 1211)" = "30 40"
+psql -qAt -c "UPDATE members SET expires_at = current_date - 1 WHERE user_id = 1006 AND project_id = 1211" >/dev/null
+desc "an expired project membership gives no role"
+post 404 "$(refused "$M_NOT_FOUND")" "user_id=1006&project=ga-group/ga-sub/direct&$PULL"
+ok_if "the view agrees (0)" test "$(view_role 1006 1211)" = 0
+psql -qAt -c "UPDATE members SET expires_at = current_date - 1 WHERE user_id = 1003 AND namespace_id =
+	(SELECT id FROM namespaces WHERE path = 'ga-group' AND parent_id IS NULL)" >/dev/null
+desc "an expired group membership gives no role in its subgroups' projects"
+post 404 "$(refused "$M_NOT_FOUND")" "user_id=1003&project=ga-group/ga-sub/inherited&$PULL"
+ok_if "the view agrees (0)" test "$(view_role 1003 1203)" = 0
+psql -qAt -c "UPDATE members SET expires_at = current_date + 1 WHERE user_id = 1003 AND expires_at IS NOT NULL" >/dev/null
+desc "a membership expiring tomorrow still counts"
+post 200 "$(project_ok 1203 ga-group/ga-sub/inherited 1003 ga-dev)" "user_id=1003&project=ga-group/ga-sub/inherited&$PUSH"
+psql -qAt -c "UPDATE members SET expires_at = NULL WHERE user_id IN (1003, 1006) AND expires_at IS NOT NULL" >/dev/null
+
 # --- receive_max_input_size and git_access_protocol = ssh (reload) --------------
 reload_with "${BASE_CONF[@]}" "git_access_protocol = ssh" "receive_max_input_size = 1"
 desc "git_access_protocol = ssh refuses http"

@@ -5,6 +5,8 @@
 #include "api/changes.h"
 #include "api/refcheck.h"
 #include "api/repo.h"
+#include "arena.h"
+#include "request.h"
 
 #include <string.h>
 
@@ -192,6 +194,38 @@ START_TEST(change_checks)
 }
 END_TEST
 
+/* The protected refs as /allowed's statement returns them. */
+START_TEST(protected_refs_json)
+{
+	struct arena arena;
+	struct request req = { .arena = &arena };
+	struct protected_ref *got = NULL;
+
+	arena_init(&arena, 1 << 16);
+	ck_assert_int_eq(refcheck_parse(&req, "[[false,\"main\",40,false,30,true],[true,\"v*\",null,true,null,false]]",
+					&got), 2);
+	ck_assert(!got[0].tag);
+	ck_assert_str_eq(got[0].name, "main");
+	ck_assert_int_eq(got[0].push_level, 40);
+	ck_assert(!got[0].push_user);
+	ck_assert_int_eq(got[0].merge_level, 30);
+	ck_assert(got[0].merge_user);
+	ck_assert(got[1].tag);
+	ck_assert_str_eq(got[1].name, "v*");
+	ck_assert_int_eq(got[1].push_level, -1);
+	ck_assert(got[1].push_user);
+	ck_assert_int_eq(got[1].merge_level, -1);
+	ck_assert_int_eq(refcheck_parse(&req, "[]", &got), 0);
+	/* Anything else is refused, never half read. */
+	ck_assert_int_eq(refcheck_parse(&req, "{}", &got), -1);
+	ck_assert_int_eq(refcheck_parse(&req, "[[false,1,40,false,30,true]]", &got), -1);
+	ck_assert_int_eq(refcheck_parse(&req, "[[false,\"main\",40]]", &got), -1);
+	ck_assert_int_eq(refcheck_parse(&req, "[\"main\"]", &got), -1);
+	ck_assert_int_eq(refcheck_parse(&req, "[[", &got), -1);
+	arena_destroy(&arena);
+}
+END_TEST
+
 Suite *suite_repo(void)
 {
 	Suite *s = suite_create("repo");
@@ -202,6 +236,7 @@ Suite *suite_repo(void)
 	tcase_add_test(tc, hashed_paths);
 	tcase_add_loop_test(tc, ref_matching, 0, sizeof match_cases / sizeof match_cases[0]);
 	tcase_add_loop_test(tc, change_checks, 0, sizeof change_cases / sizeof change_cases[0]);
+	tcase_add_test(tc, protected_refs_json);
 	suite_add_tcase(s, tc);
 	return s;
 }
