@@ -126,6 +126,27 @@ void actor_read_row(struct request *req, PGresult *r, int col, struct actor *act
 	}
 }
 
+int actor_resolve_username(struct app *app, struct actor_ref *ref, struct response *res)
+{
+	if (!ref->username)
+		return 0;
+	PGresult *r;
+	const char *params[] = { ref->username };
+	int rc = db_exec(app->db, &actor_by_username, params, &r);
+	if (rc != DB_OK) {
+		api_db_failure(res, rc);
+		return -1;
+	}
+	ref->username = NULL;
+	/* Column 5: the user's id (ACTOR_USER_COLUMNS). */
+	if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 5)) {
+		snprintf(ref->user_text, sizeof ref->user_text, "%s", PQgetvalue(r, 0, 5));
+		ref->user_id = ref->user_text;
+	}
+	PQclear(r);
+	return 0;
+}
+
 int actor_find(struct request *req, struct app *app, enum actor_source source, struct actor *actor,
 	       struct response *res)
 {

@@ -32,7 +32,7 @@ struct actor {
 
 /* The parameter that names the actor, read without a query. At most one of
  * the three is set, the others NULL: the statements that look the actor up
- * with something else (allowed, post_receive) take all three. */
+ * with something else take them as parameters. */
 struct actor_ref {
 	const char *key_id;	/* decimal */
 	const char *user_id;	/* decimal */
@@ -49,20 +49,6 @@ struct actor_ref {
 #define ACTOR_USER_COLUMNS \
 	"u.id, u.username, u.name, u.state, u.admin, u.otp_required_for_login, coalesce(u.user_type, 0), u.external"
 #define ACTOR_COLUMN_COUNT 13
-/* Names for those columns where a statement reads them itself. */
-#define ACTOR_COLUMN_NAMES \
-	"(key_id, deploy_key, key_expired, key_expiring, key_fingerprint, user_id, username, name, state," \
-	" admin, otp_required_for_login, user_type, external)"
-/* The actor as one row from the three parameters of an actor_ref (SQL
- * placeholders key, user, name): a lookup by NULL costs an index probe that
- * finds nothing, so one statement serves every way of naming the actor. */
-#define ACTOR_ANY(key, user, name) \
-	"SELECT " ACTOR_KEY_COLUMNS ACTOR_USER_COLUMNS " FROM keys k LEFT JOIN users u ON u.id = k.user_id" \
-	" WHERE k.id = " key \
-	" UNION ALL SELECT " ACTOR_NO_KEY_COLUMNS ACTOR_USER_COLUMNS " FROM users u WHERE u.id = " user \
-	" UNION ALL SELECT " ACTOR_NO_KEY_COLUMNS ACTOR_USER_COLUMNS " FROM users u" \
-	" WHERE lower(u.username) = lower(" name ")"
-
 
 enum actor_source {
 	ACTOR_PARAMS,		/* key_id | user_id | username */
@@ -74,6 +60,11 @@ enum actor_source {
  * 400 for a malformed id. */
 int actor_ref_from_request(struct request *req, enum actor_source source, struct actor_ref *ref,
 			   struct response *res);
+
+/* A username becomes the user's id (ref->user_id; nobody: all NULL), for
+ * the statements that take a key id or a user id. Returns 0, or -1 after
+ * writing the database failure. */
+int actor_resolve_username(struct app *app, struct actor_ref *ref, struct response *res);
 
 /* Fills *actor from ACTOR_COLUMN_COUNT columns of row 0 starting at col;
  * all false when they are NULL (nobody). */

@@ -21,38 +21,44 @@
 
 extern const struct db_stmt repo_project_by_path, repo_project_by_id;
 
-/* $1 key id, $2 user id, $3 username (one of them set: actor_ref), then
- * the container: the actor's role counts unless it is a deploy key, whose
- * link counts instead. */
-#define ALLOWED_ACTOR \
-	" FROM (SELECT 1) one LEFT JOIN (" ACTOR_ANY("$1", "$2", "$3") " LIMIT 1) actor" ACTOR_COLUMN_NAMES \
-	" ON true CROSS JOIN LATERAL (SELECT CASE WHEN actor.deploy_key THEN 0 ELSE coalesce(actor.user_id, 0) END," \
-	" CASE WHEN actor.deploy_key THEN actor.key_id ELSE 0 END) caller(uid, dkid) LEFT JOIN LATERAL ("
-#define ALLOWED_ROLE REPO_ROLE("caller.uid")
-/* $5: whether the protected refs are wanted (a push with changes). */
+/* The statements of /allowed: $1 the key id or $2 the user id (a username
+ * is read as a user id first), $3 the container (a path, or an id), $4
+ * whether the protected refs are wanted (a push with changes), or for a
+ * snippet the project path it was named under. The actor's columns, the
+ * container's, the refs. The actor is keys k and users u; the caller's
+ * role counts unless the actor is a deploy key, whose link counts instead. */
+#define ALLOWED_ACTOR_JOINS \
+	" FROM (SELECT 1) one LEFT JOIN keys k ON k.id = $1 LEFT JOIN users u ON u.id = coalesce(k.user_id, $2)"
+#define ALLOWED_DEPLOY_KEY_JOIN \
+	" LEFT JOIN deploy_keys_projects dk ON dk.project_id = p.id AND dk.deploy_key_id = k.id AND k.type = 'DeployKey'"
+#define ALLOWED_ROLE \
+	"CASE WHEN u.id IS NULL OR k.type = 'DeployKey' OR p.id IS NULL THEN 0 ELSE " REPO_ROLE("u.id") " END"
+#define ALLOWED_CALLER_COLUMNS(redirected) ", dk.id IS NOT NULL, coalesce(dk.can_push, false), " redirected
 #define ALLOWED_REFS \
-	", CASE WHEN $5::boolean THEN " REFCHECK_PROTECTED_REFS_JSON("container.id", "caller.uid") " END"
+	", CASE WHEN $4::boolean AND p.id IS NOT NULL THEN " \
+	REFCHECK_PROTECTED_REFS_JSON("p.id", "CASE WHEN k.type = 'DeployKey' THEN 0 ELSE coalesce(u.id, 0) END") " END"
+#define ALLOWED_SELECT(path) "SELECT " ACTOR_KEY_COLUMNS ACTOR_USER_COLUMNS ", " REPO_PROJECT_COLUMNS(path, ALLOWED_ROLE)
 
-/* $4 the project's full path. */
 const struct db_stmt allowed_project_by_path = {
 	"allowed_project_by_path",
-	"SELECT actor.*, container.*" ALLOWED_REFS ALLOWED_ACTOR
-	REPO_PROJECT_BY_PATH("$4", ALLOWED_ROLE, "caller.dkid") ") container ON true",
-	5, true,
+	REPO_PATH_CTE("$3") ALLOWED_SELECT("t.path") ALLOWED_CALLER_COLUMNS("t.redirected") REPO_NO_SNIPPET ALLOWED_REFS
+	ALLOWED_ACTOR_JOINS " LEFT JOIN (t JOIN projects p ON p.id = t.project_id" REPO_NAMESPACE_JOIN REPO_FEATURES_JOIN
+	") ON true" ALLOWED_DEPLOY_KEY_JOIN,
+	4, true,
 };
-/* $4 the project's id (gl_repository). */
 const struct db_stmt allowed_project_by_id = {
 	"allowed_project_by_id",
-	"SELECT actor.*, container.*" ALLOWED_REFS ALLOWED_ACTOR
-	REPO_PROJECT_BY_ID("$4", ALLOWED_ROLE, "caller.dkid") ") container ON true",
-	5, true,
+	ALLOWED_SELECT("r.path") ALLOWED_CALLER_COLUMNS("false") REPO_NO_SNIPPET ALLOWED_REFS
+	ALLOWED_ACTOR_JOINS " LEFT JOIN (projects p JOIN routes r ON r.project_id = p.id" REPO_NAMESPACE_JOIN
+	REPO_FEATURES_JOIN ") ON p.id = $3" ALLOWED_DEPLOY_KEY_JOIN,
+	4, true,
 };
-/* $4 the snippet's id, $5 the project path it was named under (REPO_SNIPPET_BY_ID). */
 const struct db_stmt allowed_snippet = {
 	"allowed_snippet",
-	"SELECT actor.*, container.*, NULL::json" ALLOWED_ACTOR
-	REPO_SNIPPET_BY_ID("$4", "$5", ALLOWED_ROLE, "caller.dkid") ") container ON true",
-	5, true,
+	ALLOWED_SELECT("r.path") ALLOWED_CALLER_COLUMNS("false") REPO_SNIPPET_COLUMNS ", NULL::json"
+	ALLOWED_ACTOR_JOINS " LEFT JOIN (" REPO_SNIPPET_FROM ") ON " REPO_SNIPPET_MATCH("$3", "$4")
+	ALLOWED_DEPLOY_KEY_JOIN,
+	4, true,
 };
 
 /* GitLab's Checks::ContainerMoved: kept 300 s for the push's post_receive. */
@@ -596,13 +602,13 @@ static int lookup(struct access *ac, const struct actor_ref *who, const struct r
 								 : &allowed_project_by_path;
 	bool want_refs = ac->push && ref->type == REPO_PROJECT && strcmp(ac->changes, "_any") != 0;
 	char id_text[24];
-	const char *params[5] = { who->key_id, who->user_id, who->username,
-				  repo_ref_param(req, ref, id_text, sizeof id_text), want_refs ? "t" : "f" };
+	const char *params[4] = { who->key_id, who->user_id, repo_ref_param(req, ref, id_text, sizeof id_text),
+				  want_refs ? "t" : "f" };
 	PGresult *r;
 
 	if (ref->type == REPO_SNIPPET)
-		params[4] = ref->by_id ? NULL : arena_strndup(req->arena, ref->path, ref->path_len);
-	if ((ref->valid && !params[3]) || (stmt == &allowed_snippet && !ref->by_id && !params[4]))
+		params[3] = ref->by_id ? NULL : arena_strndup(req->arena, ref->path, ref->path_len);
+	if ((ref->valid && !params[2]) || (stmt == &allowed_snippet && !ref->by_id && !params[3]))
 		goto oom;
 	int rc = db_exec(ac->app->db, stmt, params, &r);
 	if (rc != DB_OK) {
@@ -635,7 +641,7 @@ void api_allowed(struct request *req, struct response *res, struct app *app)
 	struct verdict v = { 0, NULL };
 
 	if (required_params(req, &ac, res) < 0 || actor_ref_from_request(req, ACTOR_PARAMS, &who, res) < 0 ||
-	    repo_ref_from_request(req, &ref, res) < 0)
+	    repo_ref_from_request(req, &ref, res) < 0 || actor_resolve_username(app, &who, res) < 0)
 		return;
 	log_check_ip(req);
 	ac.actor = &actor;

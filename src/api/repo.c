@@ -18,15 +18,17 @@
 #define SEGMENT_MAX 255
 
 /* Without a caller: lfs_authenticate and the Kubernetes agent's projects
- * ask about the container only. */
+ * ask about the container only. $1 the full path, or the id. */
 const struct db_stmt repo_project_by_path = {
 	"repo_project_by_path",
-	REPO_PROJECT_BY_PATH("$1", "0", "0"),
+	REPO_PATH_CTE("$1") "SELECT " REPO_PROJECT_COLUMNS("t.path", "0") ", false, false, t.redirected" REPO_NO_SNIPPET
+	" FROM t JOIN projects p ON p.id = t.project_id" REPO_FEATURES_JOIN,
 	1, true,
 };
 const struct db_stmt repo_project_by_id = {
 	"repo_project_by_id",
-	REPO_PROJECT_BY_ID("$1", "0", "0"),
+	"SELECT " REPO_PROJECT_COLUMNS("r.path", "0") ", false, false, false" REPO_NO_SNIPPET
+	" FROM projects p JOIN routes r ON r.project_id = p.id" REPO_FEATURES_JOIN " WHERE p.id = $1",
 	1, true,
 };
 

@@ -56,58 +56,54 @@ struct repo {
 	bool deploy_key_can_push;
 };
 
-/* The caller's role in project p: the highest of a membership of the
- * project, of its namespace or an ancestor (traversal_ids), and 40 for the
- * owner of a personal namespace; expired memberships do not count. The
- * same as the project_authorizations view of the schema, for one user and
- * one project, each source through its own index (members (user_id,
- * project_id), members (user_id, namespace_id)) rather than the view's
- * GROUP BY over every project. uid: an SQL expression, 0 for nobody. */
+/* The caller's role in project p of namespace n: the highest of a
+ * membership of the project, of its namespace or an ancestor
+ * (traversal_ids), and 40 for the owner of a personal namespace; expired
+ * memberships do not count. The project_authorizations view of the schema
+ * for one user and one project, each source through its own index (members
+ * (user_id, project_id), members (user_id, namespace_id)) rather than the
+ * view's GROUP BY over every project of the user. uid: an SQL expression
+ * naming a user. */
 #define REPO_ROLE(uid) \
-	"coalesce((SELECT max(l.level) FROM (SELECT m.access_level FROM members m" \
-	" WHERE m.user_id = " uid " AND m.project_id = p.id" \
-	" AND (m.expires_at IS NULL OR m.expires_at > current_date)" \
-	" UNION ALL SELECT m.access_level FROM namespaces n JOIN members m ON m.user_id = " uid \
-	" AND m.namespace_id = ANY (n.traversal_ids) WHERE n.id = p.namespace_id" \
-	" AND (m.expires_at IS NULL OR m.expires_at > current_date)" \
-	" UNION ALL SELECT 40 FROM namespaces n WHERE n.id = p.namespace_id AND n.type = 'User'" \
-	" AND n.owner_id = " uid ") l(level)), 0)"
+	"greatest((SELECT max(m.access_level) FROM members m WHERE m.user_id = " uid " AND m.project_id = p.id" \
+	" AND (m.expires_at IS NULL OR m.expires_at > current_date))," \
+	" (SELECT max(m.access_level) FROM members m WHERE m.user_id = " uid \
+	" AND m.namespace_id = ANY (n.traversal_ids) AND (m.expires_at IS NULL OR m.expires_at > current_date))," \
+	" CASE WHEN n.type = 'User' AND n.owner_id = " uid " THEN 40 END, 0)"
 
-/* A container's REPO_COLUMN_COUNT columns, in repo_read_row's order, with
- * the caller's role (an SQL expression, "0" without a caller) and whether
- * the deploy key dkid ("0": none) is enabled on the project and may push. */
+/* A container's REPO_COLUMN_COUNT columns, in repo_read_row's order, from
+ * projects p, project_features f and what the statement adds: the path
+ * (path: routes r's, or the CTE's), the caller's role, whether the deploy
+ * key is enabled on the project and may push, whether the path was a
+ * redirect, and the snippet's columns (REPO_NO_SNIPPET for a project). */
 #define REPO_COLUMN_COUNT 20
-#define REPO_PROJECT_COLUMNS(role) \
-	"p.id, r.path, p.visibility_level, p.archived, p.repository_read_only, p.lfs_enabled," \
+#define REPO_PROJECT_COLUMNS(path, role) \
+	"p.id, " path ", p.visibility_level, p.archived, p.repository_read_only, p.lfs_enabled," \
 	" p.repository_storage, p.default_branch, coalesce(f.repository_access_level, 20)," \
-	" coalesce(f.wiki_access_level, 20), coalesce(f.snippets_access_level, 20), " role "," \
-	" dk.id IS NOT NULL, coalesce(dk.can_push, false)"
-#define REPO_PROJECT_JOINS(dkid) \
-	" LEFT JOIN project_features f ON f.project_id = p.id" \
-	" LEFT JOIN deploy_keys_projects dk ON dk.project_id = p.id AND dk.deploy_key_id = " dkid
+	" coalesce(f.wiki_access_level, 20), coalesce(f.snippets_access_level, 20), " role
 #define REPO_NO_SNIPPET ", NULL::bigint, NULL::bigint, NULL::integer, NULL::boolean, NULL::text"
+#define REPO_SNIPPET_COLUMNS ", s.id, s.author_id, s.visibility_level, s.repository_read_only, s.repository_storage"
+#define REPO_FEATURES_JOIN " LEFT JOIN project_features f ON f.project_id = p.id"
+/* REPO_ROLE's namespace. */
+#define REPO_NAMESPACE_JOIN " LEFT JOIN namespaces n ON n.id = p.namespace_id"
 
-/* By full path: routes first, then redirect_routes, case-insensitively, as
- * Project.find_by_full_path(follow_redirects: true). */
-#define REPO_PROJECT_BY_PATH(path, role, dkid) \
-	"WITH t AS (SELECT project_id, false AS redirected FROM routes" \
+/* The project named by a full path: routes first, then redirect_routes
+ * (with the project's own path), case-insensitively, as
+ * Project.find_by_full_path(follow_redirects: true). A CTE t(project_id,
+ * path, redirected) to start the statement with. */
+#define REPO_PATH_CTE(path) \
+	"WITH t AS (SELECT project_id, path, false AS redirected FROM routes" \
 	" WHERE lower(path) = lower(" path ") AND project_id IS NOT NULL" \
-	" UNION ALL SELECT project_id, true FROM redirect_routes" \
-	" WHERE lower(path) = lower(" path ") AND project_id IS NOT NULL ORDER BY 2 LIMIT 1)" \
-	" SELECT " REPO_PROJECT_COLUMNS(role) ", t.redirected" REPO_NO_SNIPPET \
-	" FROM t JOIN projects p ON p.id = t.project_id JOIN routes r ON r.project_id = p.id" \
-	REPO_PROJECT_JOINS(dkid)
-#define REPO_PROJECT_BY_ID(id, role, dkid) \
-	"SELECT " REPO_PROJECT_COLUMNS(role) ", false" REPO_NO_SNIPPET \
-	" FROM projects p JOIN routes r ON r.project_id = p.id" REPO_PROJECT_JOINS(dkid) " WHERE p.id = " id
-/* A snippet by id; path is the project path it was named under: NULL (by
- * gl_repository: any), '' (a personal snippet) or a project's path. */
-#define REPO_SNIPPET_BY_ID(id, path, role, dkid) \
-	"SELECT " REPO_PROJECT_COLUMNS(role) ", false, s.id, s.author_id, s.visibility_level," \
-	" s.repository_read_only, s.repository_storage" \
-	" FROM snippets s LEFT JOIN projects p ON p.id = s.project_id" \
-	" LEFT JOIN routes r ON r.project_id = p.id" REPO_PROJECT_JOINS(dkid) \
-	" WHERE s.id = " id " AND (" path "::text IS NULL OR (" path " = '' AND s.project_id IS NULL)" \
+	" UNION ALL SELECT rr.project_id, r.path, true FROM redirect_routes rr JOIN routes r ON r.project_id = rr.project_id" \
+	" WHERE lower(rr.path) = lower(" path ") AND rr.project_id IS NOT NULL ORDER BY 3 LIMIT 1) "
+/* A snippet's FROM items: its project's (personal snippets have none). */
+#define REPO_SNIPPET_FROM \
+	"snippets s LEFT JOIN projects p ON p.id = s.project_id LEFT JOIN routes r ON r.project_id = p.id" \
+	REPO_NAMESPACE_JOIN REPO_FEATURES_JOIN
+/* Which snippet: id, and path, the project path it was named under: NULL
+ * (by gl_repository: any), '' (a personal snippet) or a project's path. */
+#define REPO_SNIPPET_MATCH(id, path) \
+	"s.id = " id " AND (" path "::text IS NULL OR (" path " = '' AND s.project_id IS NULL)" \
 	" OR (" path " <> '' AND lower(r.path) = lower(" path ")))"
 
 /* "project-7" → REPO_PROJECT, 7. Strict: ^(project|wiki|snippet|design)-[1-9][0-9]{0,18}$

@@ -366,6 +366,17 @@ desc "a membership expiring tomorrow still counts"
 post 200 "$(project_ok 1203 ga-group/ga-sub/inherited 1003 ga-dev)" "user_id=1003&project=ga-group/ga-sub/inherited&$PUSH"
 psql -qAt -c "UPDATE members SET expires_at = NULL WHERE user_id IN (1003, 1006) AND expires_at IS NOT NULL" >/dev/null
 
+# --- the actor named by username ----------------------------------------------
+desc "username names the user (case-insensitive)"
+post 200 "$(project_ok 1200 ga-group/private 1003 ga-dev)" "username=GA-Dev&project=ga-group/private&$PUSH"
+desc "an unknown username is nobody: a private project is not found"
+post 404 "$(refused "$M_NOT_FOUND")" "username=ga-nobody&project=ga-group/private&$PULL"
+desc "an unknown username is nobody: anonymous pull of a public project"
+expect 200 "$(success project-1202 ga-group/public '' - "$(hashed 1202)")" POST "$A" -H "$AUTH" \
+	--data "username=ga-nobody&project=ga-group/public&$PULL"
+desc "user_id comes before username"
+post 200 "$(project_ok 1200 ga-group/private 1004 ga-maint)" "user_id=1004&username=ga-outsider&project=ga-group/private&$PUSH"
+
 # --- receive_max_input_size and git_access_protocol = ssh (reload) --------------
 reload_with "${BASE_CONF[@]}" "git_access_protocol = ssh" "receive_max_input_size = 1"
 desc "git_access_protocol = ssh refuses http"
