@@ -162,6 +162,12 @@ static int db_prepare_one(struct db *db, const struct db_stmt *s, int64_t deadli
 	bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
 	if (!ok)
 		log_error("preparing %s: %s", s->name, res ? PQresultErrorMessage(res) : "no result");
+	/* 42P05 on a connection just made: the session was not ours alone,
+	 * which is a pooler in transaction mode (PgBouncer). */
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	if (state && strcmp(state, "42P05") == 0)
+		log_error("a statement glia prepares already exists in this session: behind a pooler in "
+			  "transaction mode (PgBouncer), set db_prepare = off");
 	PQclear(res);
 	return ok ? 0 : -1;
 }

@@ -137,6 +137,13 @@ if apt-get install -y -qq "$deb" >"$TMP/install.log" 2>&1; then
 else
 	nok "apt-get install ./$(basename "$deb")"; fail_log "$TMP/install.log"; exit 1
 fi
+# The package's autopkgtest (debian/tests/control), as autopkgtest runs it
+# against the installed package.
+if sh "$tree/debian/tests/smoke" >"$TMP/smoke.log" 2>&1; then
+	ok "autopkgtest smoke (debian/tests/smoke): $(tail -n 1 "$TMP/smoke.log")"
+else
+	nok "autopkgtest smoke (debian/tests/smoke)"; fail_log "$TMP/smoke.log"
+fi
 if [ "$(id -u glia 2>/dev/null)" ] && [ "$(id -gn glia)" = glia ] && [ "$(getent passwd glia | cut -d: -f6-7)" = /nonexistent:/usr/sbin/nologin ]; then
 	ok "system user and group glia ($(id glia))"
 else
