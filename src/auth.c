@@ -18,11 +18,7 @@
 
 bool auth_secret_matches(const struct secrets *s, const char *input, size_t len)
 {
-	/* Ruby's chomp: one trailing "\r\n", "\n" or "\r". */
-	if (len >= 2 && input[len - 2] == '\r' && input[len - 1] == '\n')
-		len -= 2;
-	else if (len >= 1 && (input[len - 1] == '\n' || input[len - 1] == '\r'))
-		len -= 1;
+	len = chomp_len(input, len);
 	/* The length is not secret; the bytes are compared in constant time. */
 	if (len == 0 || s->shell_len == 0 || len != s->shell_len)
 		return false;

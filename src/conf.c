@@ -1,6 +1,6 @@
-/* Configuration: one table of keys (name, type, field, reloadable, default,
- * help), kept alphabetical; the loader, the -t check and the documentation
- * test all walk it. */
+/* Configuration: one table of keys (name, type, field, whether SIGHUP
+ * changes it, default, help), kept alphabetical; the loader, the -t check,
+ * the reload and the documentation test all walk it. */
 #include "config.h"
 #include "conf.h"
 #include "log.h"
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum conf_type { T_STRING, T_INT, T_BOOL, T_MS, T_SIZE, T_MODE, T_LOGLEVEL, T_LOGFORMAT };
+enum conf_type { T_STRING, T_INT, T_LONG, T_BOOL, T_MS, T_SIZE, T_MODE, T_LOGLEVEL, T_LOGFORMAT };
 
 struct conf_key {
 	const char *name;
@@ -30,13 +30,13 @@ struct conf_key {
 static const struct conf_key conf_keys[] = {
 	{ "broadcast_message", T_STRING, F(broadcast_message), true, "", 0, 0,
 	  "a message shown to everyone after each push (GitLab's broadcast message); empty: none" },
-	{ "database", T_STRING, F(database), false, "dbname=glia application_name=glia", 0, 0,
+	{ "database", T_STRING, F(database), true, "dbname=glia application_name=glia", 0, 0,
 	  "libpq connection string (PGHOST, PGUSER, ~/.pgpass... apply to what it leaves out)" },
-	{ "database_replica", T_STRING, F(database_replica), false, "", 0, 0,
+	{ "database_replica", T_STRING, F(database_replica), true, "", 0, 0,
 	  "libpq connection string of a standby that read-only queries go to (empty: none)" },
 	{ "db_connect_timeout", T_MS, F(db_connect_timeout_ms), true, "5s", 1000, 600000,
 	  "how long connecting to PostgreSQL may take" },
-	{ "db_prepare", T_BOOL, F(db_prepare), false, "on", 0, 1,
+	{ "db_prepare", T_BOOL, F(db_prepare), true, "on", 0, 1,
 	  "prepare statements once per connection; off for PgBouncer in transaction mode" },
 	{ "db_query_timeout", T_MS, F(db_query_timeout_ms), true, "10s", 10, 300000,
 	  "client-side deadline of one query: it is cancelled and the request gets 503" },
@@ -46,11 +46,11 @@ static const struct conf_key conf_keys[] = {
 	  "empty: SSH and HTTP; ssh or http: only that protocol (GitLab's enabled_git_access_protocol)" },
 	{ "gitaly_storages", T_STRING, F(gitaly_storages), true, "default=unix:/var/opt/gitlab/gitaly/gitaly.socket", 0, 0,
 	  "NAME=ADDRESS[,NAME=ADDRESS...]: the Gitaly address of each repository storage" },
-	{ "gitaly_token_file", T_STRING, F(gitaly_token_file), false, "", 0, 0,
+	{ "gitaly_token_file", T_STRING, F(gitaly_token_file), true, "", 0, 0,
 	  "file with the token Gitaly expects (empty: no token)" },
-	{ "kas_secret_file", T_STRING, F(kas_secret_file), false, "", 0, 0,
+	{ "kas_secret_file", T_STRING, F(kas_secret_file), true, "", 0, 0,
 	  "file with base64 of the 32-byte Kubernetes agent server secret (.gitlab_kas_secret)" },
-	{ "lfs_secret_file", T_STRING, F(lfs_secret_file), false, "", 0, 0,
+	{ "lfs_secret_file", T_STRING, F(lfs_secret_file), true, "", 0, 0,
 	  "key of the HS256 tokens lfs_authenticate hands out (empty: LFS over SSH is refused)" },
 	{ "listen", T_STRING, F(listen), false, "", 0, 0,
 	  "unix:PATH or tcp:HOST:PORT; empty: the socket on fd 0 (spawn-fcgi), systemd's, or one CGI request" },
@@ -66,7 +66,7 @@ static const struct conf_key conf_keys[] = {
 	  "error, warning, info or debug" },
 	{ "max_body_size", T_SIZE, F(max_body_size), true, "1048576", 0, 64L * 1024 * 1024,
 	  "largest request body read, in bytes; a larger one gets 413" },
-	{ "max_requests", T_INT, F(max_requests), true, "10000", 0, LONG_MAX,
+	{ "max_requests", T_LONG, F(max_requests), true, "10000", 0, LONG_MAX,
 	  "a worker is replaced after this many requests (0: never)" },
 	{ "migrations_dir", T_STRING, F(migrations_dir), true, PKGDATADIR "/migrations", 0, 0,
 	  "where glia-admin migrate finds the SQL migrations" },
@@ -76,13 +76,13 @@ static const struct conf_key conf_keys[] = {
 	  "MB a push may send (receive.maxInputSize handed to Gitaly); 0: no limit" },
 	{ "replica_max_lag", T_MS, F(replica_max_lag_ms), true, "5s", 0, 3600000,
 	  "a standby further behind than this is not read from" },
-	{ "shell_secret_file", T_STRING, F(shell_secret_file), false, SYSCONFDIR "/glia/gitlab_shell_secret", 0, 0,
+	{ "shell_secret_file", T_STRING, F(shell_secret_file), true, SYSCONFDIR "/glia/gitlab_shell_secret", 0, 0,
 	  "the secret shared with gitlab-shell and Gitaly (.gitlab_shell_secret)" },
-	{ "token_pepper_file", T_STRING, F(token_pepper_file), false, "", 0, 0,
+	{ "token_pepper_file", T_STRING, F(token_pepper_file), true, "", 0, 0,
 	  "key of the HMAC-SHA256 digests under which tokens are stored" },
 	{ "user", T_STRING, F(user), false, "", 0, 0,
 	  "user to run as once the socket is open, when started as root" },
-	{ "workers", T_INT, F(workers), false, "4", 1, 256,
+	{ "workers", T_INT, F(workers), true, "4", 1, 256,
 	  "number of worker processes" },
 };
 
@@ -181,13 +181,14 @@ static int conf_assign(struct glia_conf *conf, const struct conf_key *k, const c
 		*(int *)base = (int)n;
 		return 0;
 	case T_INT:
+	case T_LONG:
 	case T_SIZE: {
 		long long ll;
 		if (parse_int64(v, strlen(v), &ll) < 0 || ll < k->min || ll > k->max)
 			return seterr(err, errlen, "%s: expected an integer from %ld to %ld", k->name, k->min, k->max);
 		if (k->type == T_SIZE)
 			*(size_t *)base = (size_t)ll;
-		else if (k->offset == F(max_requests))
+		else if (k->type == T_LONG)
 			*(long *)base = (long)ll;
 		else
 			*(int *)base = (int)ll;
@@ -212,12 +213,6 @@ int conf_set(struct glia_conf *conf, const char *key, const char *value, char *e
 	if (!k)
 		return seterr(err, errlen, "unknown key \"%s\"", key);
 	return conf_assign(conf, k, value, err, errlen);
-}
-
-bool conf_reloadable(const char *key)
-{
-	const struct conf_key *k = conf_find(key);
-	return k && k->reloadable;
 }
 
 static char *trim(char *s)
@@ -274,34 +269,29 @@ int conf_load(struct glia_conf *conf, const char *file, char *err, size_t errlen
 	return 0;
 }
 
-static void conf_value_str(const struct glia_conf *conf, const struct conf_key *k, char *buf, size_t n)
+int conf_keep_restart_only(struct glia_conf *fresh, const struct glia_conf *old)
 {
-	const char *base = (const char *)conf + k->offset;
-	switch (k->type) {
-	case T_STRING: snprintf(buf, n, "%s", *(char *const *)base ? *(char *const *)base : ""); break;
-	case T_BOOL: snprintf(buf, n, "%s", *(const bool *)base ? "on" : "off"); break;
-	case T_LOGLEVEL: snprintf(buf, n, "%s", log_level_name(*(const int *)base)); break;
-	case T_LOGFORMAT: snprintf(buf, n, "%s", *(const bool *)base ? "json" : "plain"); break;
-	case T_MODE: snprintf(buf, n, "%04o", *(const int *)base); break;
-	case T_MS: snprintf(buf, n, "%dms", *(const int *)base); break;
-	case T_SIZE: snprintf(buf, n, "%zu", *(const size_t *)base); break;
-	case T_INT:
-		if (k->offset == F(max_requests))
-			snprintf(buf, n, "%ld", *(const long *)base);
-		else
-			snprintf(buf, n, "%d", *(const int *)base);
-		break;
-	}
-}
-
-void conf_dump(const struct glia_conf *conf, FILE *out)
-{
-	char buf[1024];
+	int changed = 0;
 	for (size_t i = 0; i < NKEYS; i++) {
-		conf_value_str(conf, &conf_keys[i], buf, sizeof buf);
-		fprintf(out, "%s = %s%s%s\n", conf_keys[i].name, strchr(buf, ' ') ? "\"" : "", buf,
-			strchr(buf, ' ') ? "\"" : "");
+		const struct conf_key *k = &conf_keys[i];
+		if (k->reloadable)
+			continue;
+		void *to = (char *)fresh + k->offset;
+		const void *from = (const char *)old + k->offset;
+		if (k->type == T_STRING) {
+			char *copy = strdup(*(char *const *)from);
+			if (!copy)
+				return -1;
+			changed |= strcmp(*(char **)to, copy) != 0;
+			free(*(char **)to);
+			*(char **)to = copy;
+		} else {
+			/* The restart-only keys that are not strings are ints. */
+			changed |= *(int *)to != *(const int *)from;
+			*(int *)to = *(const int *)from;
+		}
 	}
+	return changed;
 }
 
 void conf_free(struct glia_conf *conf)

@@ -31,9 +31,9 @@ struct glia_conf {
 	int log_level;
 	bool log_json;			/* log_format = json: one JSON object per request line */
 	size_t max_body_size;		/* bytes of request body read at most */
-	long max_requests;
-	int receive_max_input_size;
-	int replica_max_lag_ms;		/* a standby further behind is not read from */	/* MB; 0: no receive.maxInputSize */		/* a worker exits after this many requests; 0: never */
+	long max_requests;		/* a worker exits after this many requests; 0: never */
+	int receive_max_input_size;	/* MB; 0: no receive.maxInputSize */
+	int replica_max_lag_ms;		/* a standby further behind is not read from */
 	char *migrations_dir;
 	char *monitoring_whitelist;	/* CIDRs allowed to reach /-/liveness, /-/readiness, /-/metrics */
 	char *shell_secret_file;	/* .gitlab_shell_secret */
@@ -52,11 +52,10 @@ int conf_load(struct glia_conf *conf, const char *file, char *err, size_t errlen
 /* Parses one "key = value" assignment (as on the command line). */
 int conf_set(struct glia_conf *conf, const char *key, const char *value, char *err, size_t errlen);
 
-/* Whether a key may change on SIGHUP; unknown keys give false. */
-bool conf_reloadable(const char *key);
-
-/* Writes every key with its current value and help, as etc/glia.conf. */
-void conf_dump(const struct glia_conf *conf, FILE *out);
+/* On SIGHUP: gives fresh the old values of the keys a reload does not
+ * change (the socket and the identity, opened once). Returns 1 when fresh
+ * had other values for them, 0 when not, -1 out of memory. */
+int conf_keep_restart_only(struct glia_conf *fresh, const struct glia_conf *old);
 
 void conf_free(struct glia_conf *conf);
 

@@ -17,7 +17,7 @@ static int hexval(char c)
 	return -1;
 }
 
-char *form_decode(struct arena *a, const char *s, size_t len, size_t *out_len)
+char *percent_decode(struct arena *a, const char *s, size_t len, bool plus_is_space, size_t *out_len)
 {
 	char *out = arena_alloc(a, len + 1);
 	size_t o = 0;
@@ -36,7 +36,7 @@ char *form_decode(struct arena *a, const char *s, size_t len, size_t *out_len)
 				return NULL;
 			c = (char)(hi << 4 | lo);
 			i += 2;
-		} else if (c == '+') {
+		} else if (c == '+' && plus_is_space) {
 			c = ' ';
 		}
 		if (c == '\0')
@@ -48,6 +48,11 @@ char *form_decode(struct arena *a, const char *s, size_t len, size_t *out_len)
 		return NULL;
 	*out_len = o;
 	return out;
+}
+
+char *form_decode(struct arena *a, const char *s, size_t len, size_t *out_len)
+{
+	return percent_decode(a, s, len, true, out_len);
 }
 
 int form_parse(struct arena *a, const char *s, size_t len,

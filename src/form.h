@@ -3,6 +3,7 @@
 #ifndef GLIA_FORM_H
 #define GLIA_FORM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct arena;
@@ -11,6 +12,9 @@ struct arena;
  * malformed escape, a NUL byte (raw or %00) and invalid UTF-8. Returns the
  * decoded string (arena) with its length in *out_len, or NULL. */
 char *form_decode(struct arena *a, const char *s, size_t len, size_t *out_len);
+
+/* The same, with '+' a space only when plus_is_space (a path keeps it). */
+char *percent_decode(struct arena *a, const char *s, size_t len, bool plus_is_space, size_t *out_len);
 
 enum form_status { FORM_OK = 0, FORM_BAD = -1, FORM_TOO_MANY = -2, FORM_NOMEM = -3 };
 

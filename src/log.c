@@ -4,6 +4,7 @@
  * a request. */
 #include "config.h"
 #include "log.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -60,13 +61,9 @@ static void log_vwrite(int level, const char *fmt, va_list ap)
 	if (log_syslog_prefix) {
 		n = snprintf(line, sizeof line, "<%d>", level);
 	} else {
-		struct timespec ts;
-		struct tm tm;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		gmtime_r(&ts.tv_sec, &tm);
-		n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ ",
-			     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-			     tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+		char when[48];
+		utc_timestamp(when, sizeof when);
+		n = snprintf(line, sizeof line, "%s ", when);
 	}
 	len = (size_t)n;
 	n = snprintf(line + len, sizeof line - len, "%s[%d]: %s: ", log_ident, (int)getpid(),

@@ -169,18 +169,11 @@ static void reload(const char *config_path, struct glia_conf *conf, struct secre
 		return;
 	}
 	/* The socket and the identity stay as they were opened. */
-	if (strcmp(fresh.listen, conf->listen) || strcmp(fresh.user, conf->user) ||
-	    strcmp(fresh.listen_group, conf->listen_group) || fresh.listen_mode != conf->listen_mode)
-		log_warn("reload: listen, listen_group, listen_mode and user take effect on restart only");
-	free(fresh.listen);
-	fresh.listen = strdup(conf->listen);
-	free(fresh.user);
-	fresh.user = strdup(conf->user);
-	free(fresh.listen_group);
-	fresh.listen_group = strdup(conf->listen_group);
-	fresh.listen_mode = conf->listen_mode;
-	if (!fresh.listen || !fresh.user || !fresh.listen_group)
+	int kept = conf_keep_restart_only(&fresh, conf);
+	if (kept < 0)
 		die("out of memory");
+	if (kept)
+		log_warn("reload: listen, listen_backlog, listen_group, listen_mode and user take effect on restart only");
 
 	for (int i = 0; i < MAX_WORKERS; i++) {
 		if (!slots[i].pid)

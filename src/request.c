@@ -25,45 +25,21 @@ static int fail(struct request_error *err, int status, const char *message)
 const char *request_env(const struct request *req, const char *name, int *count)
 {
 	const char *found = NULL;
+	size_t len = strlen(name);
 	int n = 0;
-	for (size_t i = 0; i < req->n_env; i++)
-		if (strcmp(req->env[i].name, name) == 0) {
+	for (size_t i = 0; i < req->n_env; i++) {
+		const struct env_var *e = &req->env[i];
+		if (e->name_len == len && memcmp(e->name, name, len) == 0) {
 			if (!found)
-				found = req->env[i].value;
+				found = e->value;
 			n++;
+			if (!count)
+				break;
 		}
+	}
 	if (count)
 		*count = n;
 	return found;
-}
-
-/* Percent-decodes a path from REQUEST_URI ('+' is literal in a path). */
-static char *path_decode(struct arena *a, const char *s, size_t len)
-{
-	char *out = arena_alloc(a, len + 1);
-	size_t o = 0;
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (c == '%') {
-			char hex[3] = { 0 };
-			char *end;
-			if (len - i < 3)
-				return NULL;
-			hex[0] = s[i + 1];
-			hex[1] = s[i + 2];
-			if (!isxdigit((unsigned char)hex[0]) || !isxdigit((unsigned char)hex[1]))
-				return NULL;
-			c = (char)strtol(hex, &end, 16);
-			i += 2;
-		}
-		if (c == '\0')
-			return NULL;
-		out[o++] = c;
-	}
-	out[o] = '\0';
-	return utf8_valid(out, o) ? out : NULL;
 }
 
 /* The path glia routes on. nginx gives the normalised, decoded URI in
@@ -82,8 +58,10 @@ static const char *request_path(struct request *req)
 	if (doc && *doc)
 		return doc;
 	if (uri && *uri) {
+		/* Percent-decoded; '+' is literal in a path. */
 		const char *q = strchr(uri, '?');
-		return path_decode(req->arena, uri, q ? (size_t)(q - uri) : strlen(uri));
+		size_t len;
+		return percent_decode(req->arena, uri, q ? (size_t)(q - uri) : strlen(uri), false, &len);
 	}
 	return NULL;
 }
@@ -106,12 +84,15 @@ int request_init(struct request *req, struct arena *a, char **envp, struct reque
 		const char *eq = strchr(envp[i], '=');
 		if (!eq)
 			continue;
-		struct env_var *v = &req->env[req->n_env];
-		v->name = arena_strndup(a, envp[i], (size_t)(eq - envp[i]));
-		v->value = arena_strdup(a, eq + 1);
-		if (!v->name || !v->value)
+		/* One copy, split at the '=': the name and the value. */
+		char *copy = arena_strdup(a, envp[i]);
+		if (!copy)
 			return fail(err, 500, "500 Internal Server Error");
-		req->n_env++;
+		struct env_var *v = &req->env[req->n_env++];
+		v->name_len = (size_t)(eq - envp[i]);
+		copy[v->name_len] = '\0';
+		v->name = copy;
+		v->value = copy + v->name_len + 1;
 	}
 
 	req->method = request_env(req, "REQUEST_METHOD", NULL);
@@ -146,12 +127,19 @@ static struct param *param_new(struct request *req, const char *name, struct req
 		fail(err, 400, "400 Bad request - too many parameters");
 		return NULL;
 	}
-	if (!req->params) {
-		req->params = arena_alloc(req->arena, MAX_PARAMS * sizeof *req->params);
-		if (!req->params) {
+	/* Grown by doubling: most requests have a few parameters, and all
+	 * MAX_PARAMS slots at once took most of an arena chunk. */
+	if (req->n_params == req->cap_params) {
+		size_t cap = req->cap_params ? 2 * req->cap_params : 16;
+		struct param *grown = arena_alloc(req->arena, cap * sizeof *grown);
+		if (!grown) {
 			fail(err, 500, "500 Internal Server Error");
 			return NULL;
 		}
+		if (req->n_params)
+			memcpy(grown, req->params, req->n_params * sizeof *grown);
+		req->params = grown;
+		req->cap_params = cap;
 	}
 	struct param *p = &req->params[req->n_params++];
 	memset(p, 0, sizeof *p);

@@ -24,6 +24,7 @@ struct param {
 
 struct env_var {
 	const char *name;
+	size_t name_len;
 	const char *value;
 };
 
@@ -38,6 +39,7 @@ struct request {
 	size_t n_env;
 	struct param *params;
 	size_t n_params;
+	size_t cap_params;	/* slots allocated in params */
 	const char *path_params[4];	/* values of :segments, in order */
 	size_t n_path_params;
 	json_object *json;	/* parsed JSON body, released by request_release */

@@ -59,16 +59,6 @@ static bool is_space(unsigned char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
-/* Ruby's chomp: one trailing "\n", "\r\n" or "\r". */
-static size_t chomp_len(const unsigned char *s, size_t len)
-{
-	if (len >= 2 && s[len - 2] == '\r' && s[len - 1] == '\n')
-		return len - 2;
-	if (len >= 1 && (s[len - 1] == '\n' || s[len - 1] == '\r'))
-		return len - 1;
-	return len;
-}
-
 long secret_read_chomped(const char *path, unsigned char *buf, size_t size, char *err, size_t errlen)
 {
 	long n = secret_read_file(path, buf, size, err, errlen);

@@ -3,6 +3,7 @@
 #include "util.h"
 
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <time.h>
 
 int parse_int64(const char *s, size_t len, long long *out)
@@ -124,4 +125,24 @@ int64_t now_us(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+size_t chomp_len(const void *s, size_t len)
+{
+	const unsigned char *c = s;
+	if (len >= 2 && c[len - 2] == '\r' && c[len - 1] == '\n')
+		return len - 2;
+	if (len >= 1 && (c[len - 1] == '\n' || c[len - 1] == '\r'))
+		return len - 1;
+	return len;
+}
+
+void utc_timestamp(char *buf, size_t size)
+{
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		 tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
 }

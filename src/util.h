@@ -25,6 +25,12 @@ long base64_decode(const char *in, size_t len, unsigned char *out);
 size_t base64_encode(const unsigned char *in, size_t len, char *out);
 
 /* Current time in milliseconds and in microseconds on the monotonic clock. */
+/* Ruby's chomp: the length of s without one trailing "\r\n", "\n" or "\r". */
+size_t chomp_len(const void *s, size_t len);
+
+/* "2026-11-25T20:52:12.123Z": the time now, UTC, to the millisecond. */
+void utc_timestamp(char *buf, size_t size);
+
 int64_t now_ms(void);
 int64_t now_us(void);
 

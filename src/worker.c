@@ -157,13 +157,8 @@ static void log_request(struct app *app, struct request *req, const struct respo
 	json_object *o = json_object_new_object();
 	if (!o)
 		return;
-	struct timespec ts;
-	char when[96];
-	struct tm tm;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+	char when[48];
+	utc_timestamp(when, sizeof when);
 	json_object_object_add(o, "time", json_object_new_string(when));
 	json_object_object_add(o, "request_id", rid ? json_object_new_string(rid) : NULL);
 	json_object_object_add(o, "method", json_object_new_string(method));

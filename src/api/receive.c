@@ -29,10 +29,11 @@ const struct db_stmt receive_increase = {
  *    take it below zero; the expiry is not extended (Redis's DECR keeps the
  *    key's TTL). A counter that could not be lowered (at zero, expired or
  *    missing) is deleted, as GitLab's DEL after a negative DECR;
- *  - the pusher ($2 key id, $3 user id, $4 username: actor_ref; a deploy
- *    key is nobody's, as User.find_by_ssh_key_id), whose messages /allowed
- *    left are taken: fetch-and-delete, as GitLab's Redis GETDEL;
- *  - what the merge request links need ($5 the project id, NULL when there
+ *  - the pusher ($2 key id, $3 user id: actor_ref, a username read as a
+ *    user id first; a deploy key is nobody's, as User.find_by_ssh_key_id),
+ *    whose messages /allowed left are taken: fetch-and-delete, as GitLab's
+ *    Redis GETDEL;
+ *  - what the merge request links need ($4 the project id, NULL when there
  *    are no links to give): the project's path and default branch, and
  *    whether merge requests are enabled.
  * $1 gl_repository. */
@@ -43,16 +44,15 @@ const struct db_stmt receive_post = {
 	" reset AS (DELETE FROM reference_counters WHERE gl_repository = $1"
 	" AND NOT EXISTS (SELECT FROM lowered) RETURNING 1),"
 	" pusher AS (SELECT k.user_id AS id FROM keys k WHERE k.id = $2 AND k.type = 'Key'"
-	" UNION ALL SELECT u.id FROM users u WHERE u.id = $3"
-	" UNION ALL SELECT u.id FROM users u WHERE lower(u.username) = lower($4)),"
+	" UNION ALL SELECT u.id FROM users u WHERE u.id = $3),"
 	" taken AS (DELETE FROM console_messages WHERE user_id IN (SELECT id FROM pusher) AND gl_repository = $1"
 	" RETURNING message, expires_at, kind)"
 	" SELECT EXISTS (SELECT FROM lowered), r.path, p.default_branch,"
 	" coalesce(f.merge_requests_access_level, 20) > 0,"
 	" (SELECT json_agg(message ORDER BY kind = 'moved' DESC) FROM taken WHERE expires_at > now())"
 	" FROM (SELECT 1) one LEFT JOIN (projects p JOIN routes r ON r.project_id = p.id"
-	" LEFT JOIN project_features f ON f.project_id = p.id) ON p.id = $5",
-	5, false,
+	" LEFT JOIN project_features f ON f.project_id = p.id) ON p.id = $4",
+	4, false,
 };
 
 const struct db_stmt *const receive_statements[] = {
@@ -221,15 +221,15 @@ void api_post_receive(struct request *req, struct response *res, struct app *app
 		response_error(res, 400, "push_options is invalid");
 		return;
 	}
-	if (actor_ref_from_request(req, ACTOR_PARAMS_OR_IDENTIFIER, &pusher, res) < 0)
+	if (actor_ref_from_request(req, ACTOR_PARAMS_OR_IDENTIFIER, &pusher, res) < 0 ||
+	    actor_resolve_username(app, &pusher, res) < 0)
 		return;
 	/* Merge request links are for a project's branches. */
 	bool links = n > 0 && strncmp(gl_repository, "project-", 8) == 0 &&
 		     parse_id(gl_repository + 8, strlen(gl_repository + 8), &project_id) == 0;
 	if (links)
 		snprintf(project_text, sizeof project_text, "%lld", project_id);
-	const char *params[] = { gl_repository, pusher.key_id, pusher.user_id, pusher.username,
-				 links ? project_text : NULL };
+	const char *params[] = { gl_repository, pusher.key_id, pusher.user_id, links ? project_text : NULL };
 	PGresult *r;
 	int rc = db_exec(app->db, &receive_post, params, &r);
 	if (rc != DB_OK) {
