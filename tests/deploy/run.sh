@@ -122,10 +122,16 @@ else
 fi
 deb=$(ls "$TMP"/glia_"$version"_*.deb)
 
-lint=$(cd "$TMP" && lintian --display-info glia_"$version"_*.changes glia_"$version".dsc 2>&1 |
-	grep -v '^running with root privileges' || true)
+# lintian exits 2 for errors (--fail-on) and 1 when it failed to run;
+# warnings are read from its output. A lintian that did not run must not
+# read as a clean report.
+lint_rc=0
+lint=$(cd "$TMP" && lintian --display-info glia_"$version"_*.changes glia_"$version".dsc 2>&1) || lint_rc=$?
+lint=$(printf '%s\n' "$lint" | grep -v '^running with root privileges' || true)
 [ -n "$lint" ] && printf '%s\n' "$lint" | sed 's/^/# lintian: /'
-if printf '%s\n' "$lint" | grep -q '^[EW]: '; then
+if ! command -v lintian >/dev/null || [ "$lint_rc" = 1 ] || [ "$lint_rc" -gt 2 ]; then
+	nok "lintian did not run (exit $lint_rc)"
+elif [ "$lint_rc" = 2 ] || printf '%s\n' "$lint" | grep -q '^[EW]: '; then
 	nok "lintian reports errors or warnings"
 else
 	ok "lintian: no errors, no warnings (.changes, .deb, .dsc)"

@@ -40,6 +40,17 @@ AUTH="Gitlab-Shared-Secret: $(printf %s "$SECRET" | base64 -w0)"
 
 b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
 
+# kas_jwt HEADER_JSON PAYLOAD_JSON [DIGEST [HEXKEY]]: a JWT signed with the
+# stack's KAS secret (32 raw bytes, so HMAC takes it as a hex key) or HEXKEY.
+kas_jwt() {
+	local head body sig key=${4:-}
+	[ -n "$key" ] || key=$(base64 -d <"$GLIA_KAS_SECRET_FILE" | od -An -tx1 | tr -d ' \n')
+	head=$(printf %s "$1" | b64url)
+	body=$(printf %s "$2" | b64url)
+	sig=$(printf %s "$head.$body" | openssl dgst "-${3:-sha256}" -mac HMAC -macopt "hexkey:$key" -binary | b64url)
+	printf %s "$head.$body.$sig"
+}
+
 # jwt HEADER_JSON PAYLOAD_JSON [KEY [DIGEST]]: a JWT signed with HMAC-DIGEST
 # (sha256 unless told) and KEY (the shell secret unless told).
 jwt() {
@@ -224,6 +235,29 @@ finish() {
 # began, plus these lines; then SIGHUP, and wait until every worker has been
 # replaced. The first call arranges for the original to come back (and be
 # reloaded) when the test exits.
+# db_lacks DATABASE STRING...: a data-only dump of DATABASE ("" for the
+# default) could be made, is not empty, and holds none of the STRINGs.
+db_lacks() {
+	local db=$1 dump s rc=0
+	shift
+	dump=$(mktemp)
+	if ! pg_dump -a ${db:+"$db"} >"$dump" 2>/dev/null || [ ! -s "$dump" ]; then
+		rc=1
+	else
+		for s; do grep -qF -- "$s" "$dump" && rc=1; done
+	fi
+	rm -f "$dump"
+	return "$rc"
+}
+
+# logged_since LINE PATTERN: glia's log has an extended regex PATTERN match
+# at or after line LINE (take LINE as $(log_line) before the request).
+log_line() { echo $(($(wc -l <"$GLIA_LOG") + 1)); }
+logged_since() { [ -r "$GLIA_LOG" ] && grep -qE -- "$2" <(tail -n "+$1" "$GLIA_LOG"); }
+
+# count: the non-empty lines of stdin (0 for none).
+count() { grep -c . || true; }
+
 reload_with() {
 	local old w i
 	if [ -z "${E2E_ORIG_CONF:-}" ]; then

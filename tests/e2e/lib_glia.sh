@@ -211,7 +211,7 @@ stop_private() {
 private_workers() { pgrep -P "$1" | sort || true; }
 
 # sanitizer_clean LOG: no AddressSanitizer, LeakSanitizer or UBSan report in LOG.
-sanitizer_clean() { ! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$1"; }
+sanitizer_clean() { [ -r "$1" ] && ! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$1"; }
 
 # show_sanitizer LOG: the report, for a failure's detail lines.
 show_sanitizer() { grep -hE -A8 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$1" | head -n 20 | tr '\n' ' '; }

@@ -65,8 +65,8 @@ expect_match 200 '^\{"success":true,"token":"[A-Za-z0-9_-]{20}","scopes":\["read
 token=$(sed 's/.*"token":"\([^"]*\)".*/\1/' <<<"$BODY")
 ok_if "the token is stored as its digest only" \
 	test "$(psql_q "SELECT count(*) FROM personal_access_tokens WHERE user_id = 29 AND name = 'mytokenname' AND token_digest ~ '^[0-9a-f]{64}\$' AND token_digest <> '$token'")" -ge 1
-ok_if "the token appears nowhere in the database" test "$(pg_dump -a 2>/dev/null | grep -c -- "$token")" = 0
-ok_if "the token appears nowhere in glia's log" test "$(grep -c -- "$token" "$GLIA_SRC/_stack/glia.log" 2>/dev/null)" = 0
+ok_if "the token appears nowhere in the database" db_lacks "" "$token"
+ok_if "the token appears nowhere in glia's log" bash -c '[ -r "$1" ] && ! grep -qF -- "$2" "$1"' _ "$GLIA_LOG" "$token"
 
 desc "gitlab-shell's JSON body, key_id as a string, duplicate scopes dropped, no expiry"
 expect_match 200 '^\{"success":true,"token":"[A-Za-z0-9_-]{20}","scopes":\["api","read_api"\],"expires_at":null\}$' \

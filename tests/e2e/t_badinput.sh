@@ -37,15 +37,6 @@ T=$E2E_TMP
 ADMIN="PRIVATE-TOKEN: glpat-bad-admin-00001"
 JSON="Content-Type: application/json"
 AGENT="Authorization: Bearer kas-token-bad"
-KAS_HEX=$(base64 -d <"$GLIA_KAS_SECRET_FILE" | od -An -tx1 | tr -d ' \n')
-# kas_jwt HEADER_JSON PAYLOAD_JSON [DIGEST [HEXKEY]]: as t_kubernetes.
-kas_jwt() {
-	local head body sig
-	head=$(printf %s "$1" | b64url)
-	body=$(printf %s "$2" | b64url)
-	sig=$(printf %s "$head.$body" | openssl dgst "-${3:-sha256}" -mac HMAC -macopt "hexkey:${4:-$KAS_HEX}" -binary | b64url)
-	printf %s "$head.$body.$sig"
-}
 now=$(date +%s)
 HS='{"alg":"HS256","typ":"JWT"}'
 CL=$(printf '{"iss":"gitlab-kas","aud":["gitlab"],"exp":%d}' $((now + 300)))
@@ -283,6 +274,14 @@ the secret's base64 with a space inside -> 401|POST|@S@/personal_access_token|@A
 SQL in Gitlab-Shared-Secret -> 401|POST|@S@/two_factor_recovery_codes|@A_SQL@|key_id=5001|401|@UNAUTH@
 secret_token with a trailing space -> 401|GET|@S@/check?secret_token=@SECRET@%20|||401|@UNAUTH@
 secret_token with %00 -> 400 (before any comparison)|GET|@S@/check?secret_token=@SECRET@%00|||400|@BADQ@
+no secret, allowed -> 401|POST|@S@/allowed||project=bad-group/bad-project&key_id=5001&@PULL@|401|@UNAUTH@
+no secret, post_receive -> 401|POST|@S@/post_receive||gl_repository=project-5011|401|@UNAUTH@
+no secret, personal_access_token -> 401|POST|@S@/personal_access_token||key_id=5001&name=x&scopes[]=api|401|@UNAUTH@
+no token, POST gitlab_subscription -> 401|POST|@NS@/5010/gitlab_subscription?start_date=2020-07-15|||401|@UNAUTH@
+no token, PUT gitlab_subscription -> 401|PUT|@NS@/5010/gitlab_subscription?seats=1|||401|@UNAUTH@
+no token, minutes move -> 401|PATCH|@NS@/5010/minutes/move/5010|||401|@UNAUTH@
+no token, upcoming_reconciliations -> 401|PUT|@S@/upcoming_reconciliations|@JSON@|{"upcoming_reconciliations":[{"namespace_id":5010,"next_reconciliation_date":"2030-01-01","display_alert_from":"2029-12-01"}]}|401|@UNAUTH@
+no kas JWT, project_info -> 401|GET|@K@/project_info?id=5011|@AGENT@||401|@JWT_BAD@
 # §2.4 JWT attacks not in t_kubernetes or t_check (rows 36-46)
 kas JWT RS256 (HMAC-signed) -> 401|GET|@K@/agent_info|@K_RS256@^^@AGENT@||401|@JWT_BAD@
 kas JWT ES256 -> 401|POST|@K@/usage_metrics|@K_ES256@^^@JSON@|{"gitops_sync_count":1}|401|@JWT_BAD@

@@ -20,6 +20,11 @@ codes() { # N PATH: N statuses of GET PATH, space-separated
 	done
 }
 
+# lfs_authenticate answers 404 before any query without its secret.
+printf 'e2e-database-lfs-secret\n' >"$E2E_TMP/lfs_secret"
+chmod 0600 "$E2E_TMP/lfs_secret"
+reload_with "lfs_secret_file = $E2E_TMP/lfs_secret"
+
 desc "discover with the database up"
 expect 200 "$RUBI" GET "$D" -H "$AUTH"
 workers_before=$(workers)
@@ -41,6 +46,44 @@ expect_match 200 "$(check_body_re false)" GET /api/v4/internal/check -H "$AUTH"
 
 desc "authorized_keys with the database down -> 503"
 expect 503 "$UNAVAILABLE" GET "/api/v4/internal/authorized_keys?key=AAAAC3NzaC1lZDI1NTE5AAAAILMcp0dKpmgkzamprT6mfmmxLQtAYK6GjqQ2E6bDCmsd" -H "$AUTH"
+
+# Every endpoint that reads or writes answers the same 503, its
+# authentication included (billing tokens and agent tokens are looked up).
+down() { # WHAT METHOD PATH [CURL ARGS...]
+	desc "$1 with the database down -> 503"
+	shift
+	expect 503 "$UNAVAILABLE" "$@"
+}
+JSON="Content-Type: application/json"
+ADMIN="PRIVATE-TOKEN: glpat-e2e-database-0001"
+KAS=(-H "Gitlab-Kas-Api-Request: $(kas_jwt '{"alg":"HS256","typ":"JWT"}' "{\"iss\":\"gitlab-kas\",\"exp\":$(($(date +%s) + 300))}")"
+	-H "Authorization: Bearer e2e-database-agent")
+PULL="action=git-upload-pack&protocol=ssh&changes=_any"
+down allowed POST /api/v4/internal/allowed -H "$AUTH" --data "key_id=7&project=gnuwget/wget2&$PULL"
+down lfs_authenticate POST /api/v4/internal/lfs_authenticate -H "$AUTH" --data "key_id=7&project=gnuwget/wget2"
+down post_receive POST /api/v4/internal/post_receive -H "$AUTH" --data "gl_repository=project-3&identifier=key-7"
+down personal_access_token POST /api/v4/internal/personal_access_token -H "$AUTH" \
+	--data "key_id=7&name=e2e&scopes[]=read_api"
+down two_factor_recovery_codes POST /api/v4/internal/two_factor_recovery_codes -H "$AUTH" --data "key_id=7"
+down "kubernetes agent_info" GET /api/v4/internal/kubernetes/agent_info "${KAS[@]}"
+down "kubernetes project_info" GET "/api/v4/internal/kubernetes/project_info?id=3" "${KAS[@]}"
+down "kubernetes usage_metrics" POST /api/v4/internal/kubernetes/usage_metrics "${KAS[@]}" -H "$JSON" \
+	--data '{"gitops_sync_count":1}'
+down "kubernetes cilium_alert" POST /api/v4/internal/kubernetes/modules/cilium_alert "${KAS[@]}" -H "$JSON" \
+	--data '{"alert":{"title":"x"}}'
+down "GET gitlab_subscription" GET /api/v4/namespaces/1/gitlab_subscription -H "$ADMIN"
+down "POST gitlab_subscription" POST "/api/v4/namespaces/1/gitlab_subscription?start_date=2020-07-15" -H "$ADMIN"
+down "PUT gitlab_subscription" PUT "/api/v4/namespaces/1/gitlab_subscription?seats=1" -H "$ADMIN"
+down minutes POST /api/v4/namespaces/1/minutes -H "$ADMIN" -H "$JSON" \
+	--data '{"packs":[{"number_of_minutes":1000,"expires_at":"2030-01-01","purchase_xid":"e2e-db-down"}]}'
+down "minutes move" PATCH /api/v4/namespaces/1/minutes/move/2 -H "$ADMIN"
+down upcoming_reconciliations PUT /api/v4/internal/upcoming_reconciliations -H "$ADMIN" -H "$JSON" \
+	--data '{"upcoming_reconciliations":[{"namespace_id":1,"next_reconciliation_date":"2030-01-01","display_alert_from":"2029-12-01"}]}'
+# The reference counter is best effort, as GitLab's Redis one: a push is
+# not refused for it.
+desc "pre_receive with the database down -> 200, not increased"
+expect 200 '{"reference_counter_increased":false}' POST /api/v4/internal/pre_receive -H "$AUTH" \
+	--data "gl_repository=project-3"
 
 pg_start
 t0=$(date +%s)

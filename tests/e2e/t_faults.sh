@@ -30,7 +30,6 @@ D="/api/v4/internal/discover?key_id=5001"
 USER_5001='{"id":5001,"name":"Bad input user","username":"bad-user"}'
 UNAVAILABLE='{"message":"503 Service Unavailable - database unavailable"}'
 SS=HTTP_GITLAB_SHARED_SECRET=$SECRET_B64
-count() { grep -c . || true; }
 measured() { echo "# measured: $*"; }
 
 # psql_su SQL: as the cluster's superuser (not subject to the glia role's

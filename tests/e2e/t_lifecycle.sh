@@ -15,7 +15,6 @@ ROOT='{"id":1,"name":"Administrator","username":"root"}'
 RUBI='{"id":7,"name":"Dede Eichmann","username":"rubi"}'
 S=HTTP_GITLAB_SHARED_SECRET=$SECRET_B64
 T=$E2E_TMP
-count() { grep -c . || true; }
 
 # --- (a) glia -t
 
@@ -120,6 +119,17 @@ if start_private "$T/d.conf" "$T/d.sock" "$T/d.log"; then
 		test "$before" = "$(private_workers "$d")" -a "$(count <<<"$before")" = 2
 	ok_if "the master did not reload" test "$(grep -c 'configuration reloaded' "$T/d.log")" = 0
 	ok_if "the master survived" kill -0 "$d"
+	# A good reload: workers changes, the socket's mode does not.
+	sed -i -e '/^no_such_key/d' -e 's/^listen_mode = .*/listen_mode = 0644/' -e 's/^workers = .*/workers = 3/' "$T/d.conf"
+	kill -HUP "$d"
+	for ((i = 0; i < 50; i++)); do
+		grep -q 'configuration reloaded' "$T/d.log" && [ "$(count <<<"$(private_workers "$d")")" = 3 ] && break
+		sleep 0.1
+	done
+	ok_if "SIGHUP applies workers = 3 ($(private_workers "$d" | tr '\n' ' '))" test "$(count <<<"$(private_workers "$d")")" = 3
+	ok_if "a new listen_mode is refused until restart: warned" grep -q 'take effect on restart only' "$T/d.log"
+	ok_if "the socket keeps mode 600 (got $(stat -c %a "$T/d.sock"))" test "$(stat -c %a "$T/d.sock")" = 600
+	fcgi_expect 200 "$ROOT" "$T/d.sock" GET "$D?username=root" "$S"
 	stop_private "$d" 10
 else
 	ok_if "private glia (workers 2) starts" false

@@ -41,7 +41,12 @@ after=$(requests_of "$m" check 200)
 ok_if "40 checks over 4 workers, one killed between: the scrape counts exactly 40 more ($before -> $after)" \
 	test "$after" = $((before + 40))
 ok_if "the respawn is counted" grep -qE '^glia_worker_respawns_total [1-9]' <<<"$m"
-ok_if "auth failures by kind are there" grep -qE '^glia_auth_failures_total\{kind="shell"\} [0-9]+$' <<<"$m"
+shell_failures() { sed -n 's/^glia_auth_failures_total{kind="shell"} //p' <<<"$1"; }
+f0=$(shell_failures "$m")
+curl -s -o /dev/null "$GLIA_URL$C"	# no secret: refused
+f1=$(shell_failures "$(scrape)")
+ok_if "a request without the secret counts one shell auth failure ($f0 -> $f1)" \
+	test -n "$f0" -a "$f1" = "$((f0 + 1))"
 ok_if "the request duration histogram ends in +Inf = count" bash -c '
 	inf=$(sed -n "s/^glia_request_duration_seconds_bucket{route=\"check\",le=\"+Inf\"} //p" <<<"$1")
 	cnt=$(sed -n "s/^glia_request_duration_seconds_count{route=\"check\"} //p" <<<"$1")
@@ -100,9 +105,10 @@ done
 ok_if "readiness is 200 again once PostgreSQL is back" test "$ready" = yes
 
 # --- request ids
+from=$(log_line)
 request GET "$C" -H "$AUTH" -H "X-Request-Id: shell-0123abcd"
 ok_if "X-Request-Id shell-0123abcd echoed ($(header X-Request-Id))" test "$(header X-Request-Id)" = shell-0123abcd
-ok_if "and logged" grep -q 'rid=shell-0123abcd' "$GLIA_SRC/_stack/glia.log"
+ok_if "and logged" logged_since "$from" 'rid=shell-0123abcd' 
 request GET "$C" -H "$AUTH"
 ok_if "without one, nginx's \$request_id (32 hex) ($(header X-Request-Id))" grep -qxE '[0-9a-f]{32}' <<<"$(header X-Request-Id)"
 request GET "$C" -H "$AUTH" -H "X-Request-Id: bad id with spaces"

@@ -4,7 +4,6 @@
 . "$(dirname "$0")/lib.sh"
 
 CHECK_URL=$GLIA_URL/api/v4/internal/check
-count() { grep -c . || true; }
 ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # wait_workers N EXCLUDED_PIDS SECONDS: waits until the master has N workers,

@@ -45,9 +45,10 @@ expect 200 '{"messages":[],"reference_counter_decreased":true}' POST "$POST" -H 
 	--data-urlencode "gl_repository=snippet-1" --data-urlencode "changes=$Z $N refs/heads/feature"
 
 desc "post_receive below zero: true, and the counter stays at 0"
+from=$(log_line)
 expect 200 '{"messages":[],"reference_counter_decreased":true}' POST "$POST" -H "$AUTH" --data "gl_repository=e2e-never-raised"
 ok_if "counter of e2e-never-raised is 0" test "$(counter e2e-never-raised)" = 0
-ok_if "a warning was logged" grep -q 'Reference counter for e2e-never-raised decreased when its value was less than 1' "$GLIA_SRC/_stack/glia.log"
+ok_if "a warning was logged" logged_since "$from" 'Reference counter for e2e-never-raised decreased when its value was less than 1' 
 
 desc "pre_receive twice: +2"
 expect 200 '{"reference_counter_increased":true}' POST "$PRE" -H "$AUTH" --data "gl_repository=e2e-twice"
@@ -75,6 +76,14 @@ expect 200 "{\"messages\":[$MOVED],\"reference_counter_decreased\":true}" POST "
 desc "only once"
 expect 200 '{"messages":[],"reference_counter_decreased":true}' POST "$POST" -H "$AUTH" \
 	--data "gl_repository=project-3&identifier=key-11"
+desc "an unknown username takes no one's notice"
+expect_match 200 '^\{"status":true,' POST /api/v4/internal/allowed -H "$AUTH" \
+	--data "key_id=11&project=gnuwget/wget-old&action=git-receive-pack&protocol=ssh&changes=_any"
+expect 200 '{"messages":[],"reference_counter_decreased":true}' POST "$POST" -H "$AUTH" \
+	--data "gl_repository=project-3&username=nobody-here"
+desc "the pusher named by username (case-insensitive) takes it"
+expect 200 "{\"messages\":[$MOVED],\"reference_counter_decreased\":true}" POST "$POST" -H "$AUTH" \
+	--data "gl_repository=project-3&username=ROOT"
 desc "over HTTP, the notice names the HTTP URL, after the merge request link"
 expect_match 200 '^\{"status":true,' POST /api/v4/internal/allowed -H "$AUTH" \
 	--data "user_id=1&project=gnuwget/wget-old&action=git-receive-pack&protocol=http&changes=_any"
