@@ -66,14 +66,23 @@ char *arena_strdup(struct arena *a, const char *s)
 	return arena_strndup(a, s, strlen(s));
 }
 
+/* Formats into the free end of the current chunk and keeps it when it
+ * fits: one vsnprintf where measuring first would take two, and glibc's
+ * formatting is what this costs. */
 char *arena_printf(struct arena *a, const char *fmt, ...)
 {
+	struct arena_chunk *c = a->head;
+	char *tail = c && c->used < c->size ? (char *)c->data + c->used : NULL;
+	size_t room = tail ? c->size - c->used : 0;
 	va_list ap;
+
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	int n = vsnprintf(tail, room, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return NULL;
+	if ((size_t)n < room)
+		return arena_alloc(a, (size_t)n + 1);	/* tail: sizes and offsets are ARENA_ALIGN multiples */
 	char *p = arena_alloc(a, (size_t)n + 1);
 	if (!p)
 		return NULL;

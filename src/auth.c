@@ -92,7 +92,8 @@ bool auth_shell(const struct request *req, const struct secrets *s, time_t now)
 			return false;
 		long dl = base64_decode(header, hl, decoded);
 		bool match = dl > 0 && auth_secret_matches(s, (const char *)decoded, (size_t)dl);
-		OPENSSL_cleanse(decoded, sizeof decoded);
+		/* What base64_decode may have written, not the whole buffer. */
+		OPENSSL_cleanse(decoded, hl / 4 * 3 + 3);
 		/* A parameter beside the header must say the same thing. */
 		if (!match || (param && !auth_secret_matches(s, param->str, param->len)))
 			return false;

@@ -58,18 +58,18 @@ static void log_vwrite(int level, const char *fmt, va_list ap)
 	size_t len = 0;
 	int n;
 
+	/* The journal's "<level>" or a timestamp, then ident[pid]: level: */
 	if (log_syslog_prefix) {
-		n = snprintf(line, sizeof line, "<%d>", level);
+		n = snprintf(line, sizeof line, "<%d>%s[%d]: %s: ", level, log_ident, (int)getpid(),
+			     log_level_name(level));
 	} else {
 		char when[48];
 		utc_timestamp(when, sizeof when);
-		n = snprintf(line, sizeof line, "%s ", when);
+		n = snprintf(line, sizeof line, "%s %s[%d]: %s: ", when, log_ident, (int)getpid(),
+			     log_level_name(level));
 	}
-	len = (size_t)n;
-	n = snprintf(line + len, sizeof line - len, "%s[%d]: %s: ", log_ident, (int)getpid(),
-		     log_level_name(level));
 	if (n > 0)
-		len += (size_t)n;
+		len = (size_t)n;
 	if (len < sizeof line) {
 		n = vsnprintf(line + len, sizeof line - len, fmt, ap);
 		if (n > 0)

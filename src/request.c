@@ -266,22 +266,34 @@ static bool json_value_ok(json_object *o, int depth)
 	}
 }
 
+/* A body up to this size leaves the shared tokener's buffer small. */
+#define JSON_TOKENER_KEEP_MAX 8192
+
 /* One JSON value, strictly: the whole input, nothing json-c lets slip. */
 static json_object *json_parse_strict(const char *s, size_t len)
 {
+	/* One tokener per process, reset for each body; let go after a body
+	 * large enough to have grown its buffer, so a worker keeps no more. */
+	static json_tokener *tok;
 	size_t end;
-	json_tokener *tok;
 	json_object *root;
 
 	if (len > INT32_MAX || json_has_single_quotes(s, len))
 		return NULL;
-	tok = json_tokener_new_ex(MAX_JSON_DEPTH);
-	if (!tok)
-		return NULL;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	if (tok) {
+		json_tokener_reset(tok);
+	} else {
+		tok = json_tokener_new_ex(MAX_JSON_DEPTH);
+		if (!tok)
+			return NULL;
+		json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	}
 	root = json_tokener_parse_ex(tok, s, (int)len);
 	end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
+	if (len > JSON_TOKENER_KEEP_MAX) {
+		json_tokener_free(tok);
+		tok = NULL;
+	}
 	if (!root || end != len || !json_value_ok(root, 0)) {
 		json_object_put(root);
 		return NULL;

@@ -20,6 +20,11 @@ struct response {
 
 void response_init(struct response *res, struct arena *a);
 
+/* obj's JSON text in a, as json-c's JSON_C_TO_STRING_PLAIN |
+ * JSON_C_TO_STRING_NOSLASHESCAPE would write it; NULL when out of memory.
+ * *len: its length, without the terminating NUL. */
+char *response_json_text(struct arena *a, json_object *obj, size_t *len);
+
 /* Serialises obj (NULL gives "null") as the body and releases obj. */
 void response_json(struct response *res, int status, json_object *obj);
 

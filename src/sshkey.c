@@ -3,7 +3,6 @@
 #include "sshkey.h"
 #include "util.h"
 
-#include <openssl/sha.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +14,7 @@
 int sshkey_fingerprint_body(const char *body, size_t len, char *out)
 {
 	unsigned char blob[SSHKEY_BODY_MAX / 4 * 3 + 3];
-	unsigned char digest[SHA256_DIGEST_LENGTH];
+	unsigned char digest[SHA256_LEN];
 	char b64[48];
 
 	if (len == 0 || len > SSHKEY_BODY_MAX)
@@ -23,7 +22,8 @@ int sshkey_fingerprint_body(const char *body, size_t len, char *out)
 	long n = base64_decode(body, len, blob);
 	if (n < 4)
 		return -1;
-	SHA256(blob, (size_t)n, digest);
+	if (sha256(blob, (size_t)n, digest) < 0)
+		return -1;
 	size_t m = base64_encode(digest, sizeof digest, b64);
 	while (m > 0 && b64[m - 1] == '=')
 		m--;

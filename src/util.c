@@ -4,6 +4,7 @@
 
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 int parse_int64(const char *s, size_t len, long long *out)
@@ -108,6 +109,25 @@ long base64_decode(const char *in, size_t len, unsigned char *out)
 	return n - (long)pad;
 }
 
+/* One digest context per process, fetched and allocated once: SHA256()
+ * looks the algorithm up by name and allocates a context on every call,
+ * which cost more than the hash of a short input. */
+int sha256(const void *data, size_t len, unsigned char out[SHA256_LEN])
+{
+	static EVP_MD *md;
+	static EVP_MD_CTX *ctx;
+	unsigned int n = 0;
+
+	if (!md && !(md = EVP_MD_fetch(NULL, "SHA256", NULL)))
+		return -1;
+	if (!ctx && !(ctx = EVP_MD_CTX_new()))
+		return -1;
+	if (!EVP_DigestInit_ex2(ctx, md, NULL) || !EVP_DigestUpdate(ctx, data, len) ||
+	    !EVP_DigestFinal_ex(ctx, out, &n) || n != SHA256_LEN)
+		return -1;
+	return 0;
+}
+
 size_t base64_encode(const unsigned char *in, size_t len, char *out)
 {
 	return (size_t)EVP_EncodeBlock((unsigned char *)out, in, (int)len);
@@ -137,12 +157,36 @@ size_t chomp_len(const void *s, size_t len)
 	return len;
 }
 
+/* Every log line carries one: the seconds are formatted once per second
+ * (gmtime_r and snprintf cost more than the rest of the line), the
+ * milliseconds each time. */
 void utc_timestamp(char *buf, size_t size)
 {
+	static time_t cached_sec = -1;
+	static char cached[64];	/* "2026-11-25T20:52:12." */
 	struct timespec ts;
-	struct tm tm;
+
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-		 tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+	if (ts.tv_sec != cached_sec) {
+		struct tm tm;
+		gmtime_r(&ts.tv_sec, &tm);
+		snprintf(cached, sizeof cached, "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900, tm.tm_mon + 1,
+			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		cached_sec = ts.tv_sec;
+	}
+	int ms = (int)(ts.tv_nsec / 1000000);
+	char text[sizeof cached + 8];
+	size_t n = strlen(cached);
+	memcpy(text, cached, n);
+	text[n++] = (char)('0' + ms / 100);
+	text[n++] = (char)('0' + ms / 10 % 10);
+	text[n++] = (char)('0' + ms % 10);
+	text[n++] = 'Z';
+	text[n] = '\0';
+	if (size == 0)
+		return;
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, text, n);
+	buf[n] = '\0';
 }

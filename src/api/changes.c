@@ -12,7 +12,7 @@ static bool object_name(const char *s, size_t len)
 	if (len != 40 && len != 64)
 		return false;
 	for (size_t i = 0; i < len; i++)
-		if (!strchr("0123456789abcdef", s[i]) || s[i] == '\0')
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
 			return false;
 	return true;
 }

@@ -6,7 +6,6 @@
 #include "api/repo.h"
 #include "api/api.h"
 
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,11 +150,11 @@ int repo_parse_path(const char *s, size_t len, struct repo_ref *ref)
 
 int repo_hashed_path(const char *prefix, long long id, const char *suffix, char *out, size_t size)
 {
-	char decimal[24], hex[SHA256_DIGEST_LENGTH * 2 + 1];
-	unsigned char digest[SHA256_DIGEST_LENGTH];
+	char decimal[24], hex[SHA256_LEN * 2 + 1];
+	unsigned char digest[SHA256_LEN];
 
 	int n = snprintf(decimal, sizeof decimal, "%lld", id);
-	if (!SHA256((const unsigned char *)decimal, (size_t)n, digest))
+	if (sha256(decimal, (size_t)n, digest) < 0)
 		return -1;
 	/* Not snprintf per byte: that was 16 % of an /allowed's instructions. */
 	static const char digits[] = "0123456789abcdef";

@@ -12,6 +12,7 @@ int main(void)
 	srunner_add_suite(sr, suite_form());
 	srunner_add_suite(sr, suite_request());
 	srunner_add_suite(sr, suite_router());
+	srunner_add_suite(sr, suite_response());
 	srunner_add_suite(sr, suite_auth());
 	srunner_add_suite(sr, suite_billing());
 	srunner_add_suite(sr, suite_kas());

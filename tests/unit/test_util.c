@@ -4,8 +4,10 @@
 #include "token.h"
 #include "util.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 static const struct { const char *in; int rc; long long value; } int_cases[] = {
 	{ "0", 0, 0 }, { "12", 0, 12 }, { "-7", 0, -7 },
@@ -93,6 +95,36 @@ START_TEST(random_tokens)
 }
 END_TEST
 
+/* The log's timestamp: ISO 8601 UTC to the millisecond, the same second
+ * as gmtime, also the second time (from the cached seconds), cut to the
+ * buffer. */
+START_TEST(utc_timestamps)
+{
+	for (int round = 0; round < 2; round++) {
+		char when[48], want[32];
+		time_t before = time(NULL);
+		utc_timestamp(when, sizeof when);
+		time_t after = time(NULL);
+		ck_assert_uint_eq(strlen(when), 24);
+		ck_assert_int_eq(when[23], 'Z');
+		ck_assert_int_eq(when[19], '.');
+		ck_assert_uint_eq(strspn(when + 20, "0123456789"), 3);
+		struct tm tm;
+		bool matched = false;
+		for (time_t t = before; t <= after; t++) {
+			gmtime_r(&t, &tm);
+			strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S.", &tm);
+			matched = matched || strncmp(when, want, 20) == 0;
+		}
+		ck_assert_msg(matched, "%s", when);
+	}
+	char small[8];
+	utc_timestamp(small, sizeof small);
+	ck_assert_uint_eq(strlen(small), 7);
+	ck_assert_int_eq(small[4], '-');
+}
+END_TEST
+
 Suite *suite_util(void)
 {
 	Suite *s = suite_create("util");
@@ -103,6 +135,7 @@ Suite *suite_util(void)
 	tcase_add_test(tc, base64_strict);
 	tcase_add_test(tc, token_digests);
 	tcase_add_test(tc, random_tokens);
+	tcase_add_test(tc, utc_timestamps);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -13,6 +13,7 @@ Suite *suite_form(void);
 Suite *suite_kas(void);
 Suite *suite_repo(void);
 Suite *suite_request(void);
+Suite *suite_response(void);
 Suite *suite_router(void);
 Suite *suite_sshkey(void);
 Suite *suite_util(void);
