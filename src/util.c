@@ -4,6 +4,7 @@
 
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 int parse_int64(const char *s, size_t len, long long *out)
@@ -125,6 +126,14 @@ int64_t now_us(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+bool str_blank(const char *s)
+{
+	for (; *s; s++)
+		if (!strchr(" \t\r\n\v\f", *s))
+			return false;
+	return true;
 }
 
 size_t chomp_len(const void *s, size_t len)
