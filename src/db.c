@@ -136,28 +136,38 @@ static int wait_socket(PGconn *conn, short events, int64_t deadline)
 	}
 }
 
-static int db_prepare_one(struct db *db, const struct db_stmt *s, int64_t deadline)
+/* Reads every result of what was sent until the connection is idle,
+ * keeping the last in *last (the caller's to PQclear, whatever this
+ * returns): 1, 0 when the deadline came first, -1 when the connection
+ * failed. */
+static int collect_results(PGconn *conn, int64_t deadline, PGresult **last)
 {
-	PGresult *res = NULL;
-	if (!PQsendPrepare(db->conn, s->name, s->sql, s->n_params, NULL))
-		return -1;
+	*last = NULL;
 	for (;;) {
-		if (!PQconsumeInput(db->conn)) {
-			PQclear(res);
+		if (!PQconsumeInput(conn))
 			return -1;
-		}
-		if (PQisBusy(db->conn)) {
-			if (wait_socket(db->conn, POLLIN, deadline) <= 0) {
-				PQclear(res);
-				return -1;
-			}
+		if (PQisBusy(conn)) {
+			int rc = wait_socket(conn, POLLIN, deadline);
+			if (rc <= 0)
+				return rc;
 			continue;
 		}
-		PGresult *r = PQgetResult(db->conn);
+		PGresult *r = PQgetResult(conn);
 		if (!r)
-			break;
+			return 1;
+		PQclear(*last);
+		*last = r;
+	}
+}
+
+static int db_prepare_one(struct db *db, const struct db_stmt *s, int64_t deadline)
+{
+	PGresult *res;
+	if (!PQsendPrepare(db->conn, s->name, s->sql, s->n_params, NULL))
+		return -1;
+	if (collect_results(db->conn, deadline, &res) <= 0) {
 		PQclear(res);
-		res = r;
+		return -1;
 	}
 	bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
 	if (!ok)
@@ -254,39 +264,24 @@ static int classify(PGresult *res)
 static int db_run(struct db *db, const struct db_stmt *stmt, const char *const *params, PGresult **out)
 {
 	int64_t deadline = now_ms() + db->conf->db_query_timeout_ms;
-	PGresult *last = NULL;
+	PGresult *last;
 	int sent = db->conf->db_prepare
 		? PQsendQueryPrepared(db->conn, stmt->name, stmt->n_params, params, NULL, NULL, 0)
 		: PQsendQueryParams(db->conn, stmt->sql, stmt->n_params, NULL, params, NULL, NULL, 0);
 	if (!sent)
 		return DB_UNAVAILABLE;
-	for (;;) {
-		if (!PQconsumeInput(db->conn))
-			goto lost;
-		if (PQisBusy(db->conn)) {
-			int rc = wait_socket(db->conn, POLLIN, deadline);
-			if (rc < 0)
-				goto lost;
-			if (rc == 0) {
-				/* Over the deadline: the query is cancelled and the
-				 * connection dropped (db_drop) rather than waited for. */
-				db->timed_out = true;
-				metrics_db_cancel();
-				log_warn("query %s overran its %d ms deadline: cancelled", stmt->name,
-					 db->conf->db_query_timeout_ms);
-				PQclear(last);
-				db_failed(db, "query timeout");
-				return DB_UNAVAILABLE;
-			}
-			continue;
-		}
-		PGresult *r = PQgetResult(db->conn);
-		if (!r)
-			break;
+	int got = collect_results(db->conn, deadline, &last);
+	if (got == 0) {
+		/* Over the deadline: the query is cancelled and the connection
+		 * dropped (db_drop) rather than waited for. */
+		db->timed_out = true;
+		metrics_db_cancel();
+		log_warn("query %s overran its %d ms deadline: cancelled", stmt->name, db->conf->db_query_timeout_ms);
 		PQclear(last);
-		last = r;
+		db_failed(db, "query timeout");
+		return DB_UNAVAILABLE;
 	}
-	if (!last)
+	if (got < 0 || !last)
 		goto lost;
 	ExecStatusType st = PQresultStatus(last);
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {

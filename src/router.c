@@ -34,8 +34,12 @@ const struct route routes[] = {
 	{ "POST", "/api/v4/internal/kubernetes/usage_metrics", AUTH_KAS, api_kubernetes_usage_metrics,
 	  "kubernetes_usage_metrics" },
 	{ "GET", "/api/v4/namespaces/:id/gitlab_subscription", AUTH_ADMIN, api_subscription_show, "subscription" },
-	{ "POST", "/api/v4/namespaces/:id/gitlab_subscription", AUTH_ADMIN, api_subscription_create, "subscription" },
-	{ "PUT", "/api/v4/namespaces/:id/gitlab_subscription", AUTH_ADMIN, api_subscription_update, "subscription" },
+	/* GitLab validates these two's parameters before it authenticates
+	 * (authenticated_as_admin! inside the endpoint, after Grape). */
+	{ "POST", "/api/v4/namespaces/:id/gitlab_subscription", AUTH_ADMIN_IN_HANDLER, api_subscription_create,
+	  "subscription" },
+	{ "PUT", "/api/v4/namespaces/:id/gitlab_subscription", AUTH_ADMIN_IN_HANDLER, api_subscription_update,
+	  "subscription" },
 	{ "POST", "/api/v4/namespaces/:id/minutes", AUTH_ADMIN, api_minutes_create, "minutes" },
 	{ "PATCH", "/api/v4/namespaces/:id/minutes/move/:target_id", AUTH_ADMIN, api_minutes_move, "minutes_move" },
 };

@@ -15,6 +15,7 @@ enum auth_kind {
 	AUTH_SHELL,	/* gitlab-shell and Gitaly: shared secret or its JWT */
 	AUTH_KAS,	/* Kubernetes agent server JWT */
 	AUTH_ADMIN,	/* administrator's personal access token */
+	AUTH_ADMIN_IN_HANDLER,	/* the same, checked by the handler after its parameters */
 };
 
 typedef void (*route_handler)(struct request *req, struct response *res, struct app *app);

@@ -28,13 +28,16 @@ int sha256(const void *data, size_t len, unsigned char out[SHA256_LEN]);
 /* Base64 encode into out (4 * ceil(len / 3) + 1 bytes); returns the length. */
 size_t base64_encode(const unsigned char *in, size_t len, char *out);
 
-/* Current time in milliseconds and in microseconds on the monotonic clock. */
+/* Whether s is empty or only ASCII white space (Rails' blank? on a string). */
+bool str_blank(const char *s);
+
 /* Ruby's chomp: the length of s without one trailing "\r\n", "\n" or "\r". */
 size_t chomp_len(const void *s, size_t len);
 
 /* "2026-11-25T20:52:12.123Z": the time now, UTC, to the millisecond. */
 void utc_timestamp(char *buf, size_t size);
 
+/* Current time in milliseconds and in microseconds on the monotonic clock. */
 int64_t now_ms(void);
 int64_t now_us(void);
 

@@ -129,10 +129,10 @@ static void dispatch(struct fcgi_conn *c, struct app *app, struct request *req, 
 		}
 		break;
 	case AUTH_ADMIN:
-		if (!api_authenticate_admin(req, res, app)) {
-			metrics_auth_failure(AUTH_FAIL_ADMIN);
+		if (!api_authenticate_admin(req, res, app))
 			return;
-		}
+		break;
+	case AUTH_ADMIN_IN_HANDLER:
 		break;
 	}
 	(*route)->handler(req, res, app);

@@ -124,11 +124,9 @@ void api_two_factor_recovery_codes(struct request *req, struct response *res, st
 	char user_id[24];
 	snprintf(user_id, sizeof user_id, "%lld", actor.user_id);
 	const char *params[] = { user_id, array };
-	PGresult *r;
-	int rc = db_exec(app->db, &account_store_recovery_codes, params, &r);
-	if (rc != DB_OK) {
+	PGresult *r = api_query(app, &account_store_recovery_codes, params, res);
+	if (!r) {
 		OPENSSL_cleanse(codes, sizeof codes);
-		api_db_failure(res, rc);
 		return;
 	}
 	bool stored = strcmp(PQcmdTuples(r), "1") == 0;
@@ -165,14 +163,6 @@ static bool scope_valid(const char *s)
 		if (strcmp(s, valid_scopes[i]) == 0)
 			return true;
 	return false;
-}
-
-static bool blank(const char *s)
-{
-	for (; *s; s++)
-		if (!strchr(" \t\r\n\v\f", *s))
-			return false;
-	return true;
 }
 
 /* The scopes parameter: a form array (scopes[]=a&scopes[]=b), a JSON array
@@ -255,7 +245,7 @@ void api_personal_access_token(struct request *req, struct response *res, struct
 		response_error(res, 400, "scopes is invalid");
 		return;
 	}
-	if (!name || blank(name)) {
+	if (!name || str_blank(name)) {
 		failure(res, "No token name specified");
 		return;
 	}
@@ -321,12 +311,10 @@ void api_personal_access_token(struct request *req, struct response *res, struct
 	}
 	snprintf(user_id, sizeof user_id, "%lld", actor.user_id);
 	const char *params[] = { user_id, name, digest, array, expires_at };
-	PGresult *r;
-	int rc = db_exec(app->db, &account_create_token, params, &r);
-	if (rc != DB_OK) {
+	PGresult *r = api_query(app, &account_create_token, params, res);
+	if (!r) {
 		OPENSSL_cleanse(token, sizeof token);
 		json_object_put(echo);
-		api_db_failure(res, rc);
 		return;
 	}
 	json_object *o = json_object_new_object();

@@ -27,16 +27,6 @@ const struct db_stmt actor_by_username = {
 
 #define USERNAME_MAX 255
 
-static bool flag(PGresult *r, int col)
-{
-	return !PQgetisnull(r, 0, col) && PQgetvalue(r, 0, col)[0] == 't';
-}
-
-static const char *text(struct request *req, PGresult *r, int col)
-{
-	return PQgetisnull(r, 0, col) ? NULL : arena_strdup(req->arena, PQgetvalue(r, 0, col));
-}
-
 static void set_id(char *buf, size_t size, const char **slot, long long id)
 {
 	snprintf(buf, size, "%lld", id);
@@ -108,21 +98,20 @@ void actor_read_row(struct request *req, PGresult *r, int col, struct actor *act
 	if (!PQgetisnull(r, 0, col)) {
 		actor->has_key = true;
 		actor->key_id = strtoll(PQgetvalue(r, 0, col), NULL, 10);
-		actor->deploy_key = flag(r, col + 1);
-		actor->key_expired = flag(r, col + 2);
-		actor->key_expiring = flag(r, col + 3);
-		actor->key_fingerprint_md5 = text(req, r, col + 4);
+		actor->deploy_key = col_flag(r, col + 1);
+		actor->key_expired = col_flag(r, col + 2);
+		actor->key_expiring = col_flag(r, col + 3);
 	}
-	if (!PQgetisnull(r, 0, col + 5)) {
+	if (!PQgetisnull(r, 0, col + 4)) {
 		actor->has_user = true;
-		actor->user_id = strtoll(PQgetvalue(r, 0, col + 5), NULL, 10);
-		actor->username = text(req, r, col + 6);
-		actor->name = text(req, r, col + 7);
-		actor->state = text(req, r, col + 8);
-		actor->admin = flag(r, col + 9);
-		actor->otp_enabled = flag(r, col + 10);
-		actor->user_type = atoi(PQgetvalue(r, 0, col + 11));
-		actor->external = flag(r, col + 12);
+		actor->user_id = strtoll(PQgetvalue(r, 0, col + 4), NULL, 10);
+		actor->username = col_text(req, r, col + 5);
+		actor->name = col_text(req, r, col + 6);
+		actor->state = col_text(req, r, col + 7);
+		actor->admin = col_flag(r, col + 8);
+		actor->otp_enabled = col_flag(r, col + 9);
+		actor->user_type = atoi(PQgetvalue(r, 0, col + 10));
+		actor->external = col_flag(r, col + 11);
 	}
 }
 
@@ -132,11 +121,9 @@ int actor_resolve_username(struct app *app, struct actor_ref *ref, struct respon
 		return 0;
 	PGresult *r;
 	const char *params[] = { ref->username };
-	int rc = db_exec(app->db, &actor_by_username, params, &r);
-	if (rc != DB_OK) {
-		api_db_failure(res, rc);
+	r = api_query(app, &actor_by_username, params, res);
+	if (!r)
 		return -1;
-	}
 	ref->username = NULL;
 	/* Column 5: the user's id (ACTOR_USER_COLUMNS). */
 	if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 5)) {
@@ -172,11 +159,9 @@ int actor_find(struct request *req, struct app *app, enum actor_source source, s
 
 	PGresult *r;
 	const char *params[] = { value };
-	int rc = db_exec(app->db, stmt, params, &r);
-	if (rc != DB_OK) {
-		api_db_failure(res, rc);
+	r = api_query(app, stmt, params, res);
+	if (!r)
 		return -1;
-	}
 	if (PQntuples(r) == 1)
 		actor_read_row(req, r, 0, actor);
 	PQclear(r);

@@ -18,7 +18,6 @@ struct actor {
 	bool deploy_key;	/* keys.type = 'DeployKey' */
 	bool key_expired;	/* expires_at in the past */
 	bool key_expiring;	/* expires_at within 7 days */
-	const char *key_fingerprint_md5;	/* "xx:xx:..." or NULL */
 	bool has_user;		/* the key's owner, or the user named */
 	long long user_id;
 	const char *username;
@@ -44,11 +43,11 @@ struct actor_ref {
 /* The actor's columns, in actor_read_row's order, from keys k and users u. */
 #define ACTOR_KEY_COLUMNS \
 	"k.id, k.type = 'DeployKey', coalesce(k.expires_at < now(), false)," \
-	" coalesce(k.expires_at < now() + interval '7 days', false), k.fingerprint, "
-#define ACTOR_NO_KEY_COLUMNS "NULL::bigint, NULL::boolean, NULL::boolean, NULL::boolean, NULL::text, "
+	" coalesce(k.expires_at < now() + interval '7 days', false), "
+#define ACTOR_NO_KEY_COLUMNS "NULL::bigint, NULL::boolean, NULL::boolean, NULL::boolean, "
 #define ACTOR_USER_COLUMNS \
 	"u.id, u.username, u.name, u.state, u.admin, u.otp_required_for_login, coalesce(u.user_type, 0), u.external"
-#define ACTOR_COLUMN_COUNT 13
+#define ACTOR_COLUMN_COUNT 12
 
 enum actor_source {
 	ACTOR_PARAMS,		/* key_id | user_id | username */

@@ -310,7 +310,8 @@ static bool check_command(const struct access *ac, struct verdict *v)
 }
 
 /* The real changes of a push, each through PushCheck, BranchCheck and
- * TagCheck; the first refusal wins. An empty list is read as "_any". */
+ * TagCheck; the first refusal wins. "_any" and an empty list mean no
+ * particular change: the right to push code decides. */
 static bool check_changes(struct access *ac, struct change *changes, long n, struct verdict *v)
 {
 	struct ref_rights rights = { is_admin(ac), role(ac), can_push_code(ac) };
@@ -327,8 +328,7 @@ static bool check_changes(struct access *ac, struct change *changes, long n, str
 }
 
 /* Push: GitAccess#check_push_access!. */
-static bool check_project_push(struct access *ac, struct change *changes, long n, bool any,
-			       struct verdict *v)
+static bool check_project_push(struct access *ac, struct change *changes, long n, struct verdict *v)
 {
 	if (ac->repo.read_only)
 		return refuse(v, 401, MSG_READ_ONLY);
@@ -337,18 +337,16 @@ static bool check_project_push(struct access *ac, struct change *changes, long n
 		return ac->repo.deploy_key_can_push || refuse(v, 401, MSG_DEPLOY_KEY_UPLOAD);
 	if (!ac->user)
 		return refuse(v, 401, MSG_UPLOAD);
-	if (any)
-		return can_push_code(ac) || refuse(v, 401, MSG_PUSH_CODE);
 	return check_changes(ac, changes, n, v);
 }
 
-static bool check_project(struct access *ac, struct change *changes, long n, bool any, struct verdict *v)
+static bool check_project(struct access *ac, struct change *changes, long n, struct verdict *v)
 {
 	if (!ac->repo.found || !can_read_project(ac))
 		return refuse(v, 404, MSG_PROJECT_NOT_FOUND);
 	if (ac->download)
 		return can_download_code(ac) || refuse(v, 401, MSG_DOWNLOAD);
-	return check_project_push(ac, changes, n, any, v);
+	return check_project_push(ac, changes, n, v);
 }
 
 static bool check_wiki(struct access *ac, struct verdict *v)
@@ -425,7 +423,7 @@ static bool git_access_check(struct access *ac, struct verdict *v, struct respon
 	case REPO_SNIPPET:
 		return check_snippet(ac, changes, n, v);
 	default:
-		return check_project(ac, changes, n, any, v);
+		return check_project(ac, changes, n, v);
 	}
 }
 
@@ -610,17 +608,15 @@ static int lookup(struct access *ac, const struct actor_ref *who, const struct r
 		params[3] = ref->by_id ? NULL : arena_strndup(req->arena, ref->path, ref->path_len);
 	if ((ref->valid && !params[2]) || (stmt == &allowed_snippet && !ref->by_id && !params[3]))
 		goto oom;
-	int rc = db_exec(ac->app->db, stmt, params, &r);
-	if (rc != DB_OK) {
-		api_db_failure(res, rc);
+	r = api_query(ac->app, stmt, params, res);
+	if (!r)
 		return -1;
-	}
 	const int refs_col = ACTOR_COLUMN_COUNT + REPO_COLUMN_COUNT;
 	if (PQntuples(r) == 1)
 		actor_read_row(req, r, 0, actor);
 	memset(&ac->repo, 0, sizeof ac->repo);
 	ac->repo.type = ref->type;
-	rc = repo_read_row(req, r, ACTOR_COLUMN_COUNT, &ac->repo);
+	int rc = repo_read_row(req, r, ACTOR_COLUMN_COUNT, &ac->repo);
 	if (rc == 0 && ac->repo.found && PQntuples(r) == 1 && !PQgetisnull(r, 0, refs_col))
 		rc = (ac->n_refs = refcheck_parse(req, PQgetvalue(r, 0, refs_col), &ac->refs)) < 0 ? -1 : 0;
 	PQclear(r);

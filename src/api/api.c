@@ -1,7 +1,10 @@
-/* What the handlers share: the list of their statements and the answer to
- * a database failure. */
+/* What the handlers share: the list of their statements, running one with
+ * the answer to a database failure, and reading a result's columns. */
 #include "config.h"
 #include "api/api.h"
+#include "arena.h"
+
+#include <stdlib.h>
 
 /* The statements of allowed.c and lfs.c. */
 extern const struct db_stmt *const git_access_statements[];
@@ -51,4 +54,35 @@ void api_db_failure(struct response *res, int db_status)
 		response_message(res, 500, "500 Internal Server Error");
 		break;
 	}
+}
+
+bool col_flag(PGresult *r, int col)
+{
+	return !PQgetisnull(r, 0, col) && PQgetvalue(r, 0, col)[0] == 't';
+}
+
+long long col_int(PGresult *r, int col, long long dflt)
+{
+	return PQgetisnull(r, 0, col) ? dflt : strtoll(PQgetvalue(r, 0, col), NULL, 10);
+}
+
+const char *col_text(struct request *req, PGresult *r, int col)
+{
+	return PQgetisnull(r, 0, col) ? NULL : arena_strdup(req->arena, PQgetvalue(r, 0, col));
+}
+
+json_object *col_json_string(PGresult *r, int col)
+{
+	return PQgetisnull(r, 0, col) ? NULL : json_object_new_string(PQgetvalue(r, 0, col));
+}
+
+PGresult *api_query(struct app *app, const struct db_stmt *stmt, const char *const *params, struct response *res)
+{
+	PGresult *r;
+	int rc = db_exec(app->db, stmt, params, &r);
+	if (rc != DB_OK) {
+		api_db_failure(res, rc);
+		return NULL;
+	}
+	return r;
 }

@@ -22,6 +22,18 @@ extern const struct db_stmt *const *const api_statements[];
 /* Writes the response for a database failure (503 when unavailable). */
 void api_db_failure(struct response *res, int db_status);
 
+/* Row 0's column col of a result: a boolean (NULL: false), an integer
+ * (NULL: dflt), text copied to the request's arena or a JSON string (NULL
+ * for NULL). */
+bool col_flag(PGresult *r, int col);
+long long col_int(PGresult *r, int col, long long dflt);
+const char *col_text(struct request *req, PGresult *r, int col);
+json_object *col_json_string(PGresult *r, int col);
+
+/* db_exec on the worker's connection: the result (PQclear it), or NULL
+ * with the failure's response written. */
+PGresult *api_query(struct app *app, const struct db_stmt *stmt, const char *const *params, struct response *res);
+
 /* Git access: allowed.c, lfs.c */
 void api_allowed(struct request *req, struct response *res, struct app *app);
 void api_lfs_authenticate(struct request *req, struct response *res, struct app *app);
@@ -40,7 +52,8 @@ void api_kubernetes_project_info(struct request *req, struct response *res, stru
 void api_kubernetes_usage_metrics(struct request *req, struct response *res, struct app *app);
 void api_kubernetes_cilium_alert(struct request *req, struct response *res, struct app *app);
 /* Billing (CustomersDot): billing.c. api_authenticate_admin checks the
- * administrator's personal access token of AUTH_ADMIN routes (401/403). */
+ * administrator's personal access token (401/403): the dispatcher calls it
+ * for AUTH_ADMIN routes, the handler for AUTH_ADMIN_IN_HANDLER ones. */
 bool api_authenticate_admin(struct request *req, struct response *res, struct app *app);
 void api_subscription_show(struct request *req, struct response *res, struct app *app);
 void api_subscription_create(struct request *req, struct response *res, struct app *app);

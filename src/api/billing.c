@@ -4,6 +4,7 @@
 #include "config.h"
 #include "api/billing.h"
 #include "bounds.h"
+#include "metrics.h"
 #include "token.h"
 #include "util.h"
 
@@ -29,12 +30,12 @@ const struct db_stmt billing_admin_token = {
 };
 const struct db_stmt billing_namespace_by_id = {
 	"billing_namespace_by_id",
-	"SELECT id, parent_id IS NULL, type = 'User' FROM namespaces WHERE id = $1",
+	"SELECT id, parent_id IS NULL FROM namespaces WHERE id = $1",
 	1, true,
 };
 const struct db_stmt billing_namespace_by_path = {
 	"billing_namespace_by_path",
-	"SELECT n.id, n.parent_id IS NULL, n.type = 'User' FROM routes r JOIN namespaces n ON n.id = r.namespace_id"
+	"SELECT n.id, n.parent_id IS NULL FROM routes r JOIN namespaces n ON n.id = r.namespace_id"
 	" WHERE lower(r.path) = lower($1)",
 	1, true,
 };
@@ -75,7 +76,7 @@ static void unauthorized(struct response *res)
 	response_message(res, 401, "401 Unauthorized");
 }
 
-bool billing_admin_check(struct request *req, struct response *res, struct app *app)
+static bool admin_token_check(struct request *req, struct response *res, struct app *app)
 {
 	const char *token = NULL, *v;
 	int count = 0;
@@ -107,12 +108,9 @@ bool billing_admin_check(struct request *req, struct response *res, struct app *
 	if (token_digest(app->secrets->pepper, app->secrets->pepper_len, token, len, digest) < 0)
 		return unauthorized(res), false;
 	const char *params[] = { digest };
-	PGresult *r;
-	int rc = db_exec(app->db, &billing_admin_token, params, &r);
-	if (rc != DB_OK) {
-		api_db_failure(res, rc);
+	PGresult *r = api_query(app, &billing_admin_token, params, res);
+	if (!r)
 		return false;
-	}
 	bool found = PQntuples(r) == 1;
 	bool dead = found && PQgetvalue(r, 0, 0)[0] == 't';
 	bool api = found && PQgetvalue(r, 0, 1)[0] == 't';
@@ -142,22 +140,20 @@ bool billing_admin_check(struct request *req, struct response *res, struct app *
 	return true;
 }
 
-/* The gitlab_subscription writes validate their parameters before they
- * authenticate (GitLab calls authenticated_as_admin! inside the endpoint,
- * after Grape's validation); they call billing_admin_check themselves. */
+/* A refusal (401, 403) counts in the metrics; a database failure does not. */
 bool api_authenticate_admin(struct request *req, struct response *res, struct app *app)
 {
-	size_t n = strlen(req->path);
-	static const char suffix[] = "/gitlab_subscription";
-	if ((strcmp(req->method, "POST") == 0 || strcmp(req->method, "PUT") == 0) && n > sizeof suffix - 1 &&
-	    strcmp(req->path + n - (sizeof suffix - 1), suffix) == 0)
+	if (admin_token_check(req, res, app))
 		return true;
-	return billing_admin_check(req, res, app);
+	if (res->status == 401 || res->status == 403)
+		metrics_auth_failure(AUTH_FAIL_ADMIN);
+	return false;
 }
 
 /* --- namespaces */
 
-int namespace_find(struct response *res, struct app *app, const char *id_or_path, struct namespace_ref *ns)
+bool namespace_find(struct response *res, struct app *app, const char *id_or_path, struct namespace_ref *ns,
+		    const char *not_found)
 {
 	long long id;
 	size_t len = strlen(id_or_path);
@@ -170,19 +166,18 @@ int namespace_find(struct response *res, struct app *app, const char *id_or_path
 		params[0] = idbuf;
 		stmt = &billing_namespace_by_id;
 	} else if (len == 0 || len > NAMESPACE_PATH_MAX || !utf8_valid(id_or_path, len)) {
-		return 0;
+		response_message(res, 404, not_found);
+		return false;
 	}
-	PGresult *r;
-	int rc = db_exec(app->db, stmt, params, &r);
-	if (rc != DB_OK) {
-		api_db_failure(res, rc);
-		return -1;
-	}
-	int found = PQntuples(r) == 1;
+	PGresult *r = api_query(app, stmt, params, res);
+	if (!r)
+		return false;
+	bool found = PQntuples(r) == 1;
 	if (found) {
 		parse_id(PQgetvalue(r, 0, 0), strlen(PQgetvalue(r, 0, 0)), &ns->id);
 		ns->top_level = PQgetvalue(r, 0, 1)[0] == 't';
-		ns->user = PQgetvalue(r, 0, 2)[0] == 't';
+	} else {
+		response_message(res, 404, not_found);
 	}
 	PQclear(r);
 	return found;

@@ -51,14 +51,11 @@ void grape_error(struct grape_errors *e, const char *name, const char *what);
 struct namespace_ref {
 	long long id;
 	bool top_level;
-	bool user;	/* a personal namespace */
 };
 
-/* 1 found, 0 not found, -1 a database failure already answered. */
-int namespace_find(struct response *res, struct app *app, const char *id_or_path, struct namespace_ref *ns);
-
-/* The administrator check of AUTH_ADMIN routes, run by the handler itself
- * where GitLab validates parameters first (namespaces.rb). */
-bool billing_admin_check(struct request *req, struct response *res, struct app *app);
+/* The namespace named by an id or a full path; false after answering 404
+ * with not_found ("404 Namespace Not Found") or the database failure. */
+bool namespace_find(struct response *res, struct app *app, const char *id_or_path, struct namespace_ref *ns,
+		    const char *not_found);
 
 #endif

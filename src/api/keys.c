@@ -17,11 +17,6 @@ const struct db_stmt keys_by_fingerprint = {
 	1, true,
 };
 
-static json_object *column_string(PGresult *r, int col)
-{
-	return PQgetisnull(r, 0, col) ? NULL : json_object_new_string(PQgetvalue(r, 0, col));
-}
-
 void api_authorized_keys(struct request *req, struct response *res, struct app *app)
 {
 	const char *body;
@@ -42,11 +37,9 @@ void api_authorized_keys(struct request *req, struct response *res, struct app *
 		return;
 	}
 	const char *params[] = { fingerprint };
-	int rc = db_exec(app->db, &keys_by_fingerprint, params, &r);
-	if (rc != DB_OK) {
-		api_db_failure(res, rc);
+	r = api_query(app, &keys_by_fingerprint, params, res);
+	if (!r)
 		return;
-	}
 	if (PQntuples(r) != 1) {
 		PQclear(r);
 		response_message(res, 404, "404 Key Not Found");
@@ -55,10 +48,10 @@ void api_authorized_keys(struct request *req, struct response *res, struct app *
 	json_object *o = json_object_new_object();
 	if (o) {
 		json_object_object_add(o, "id", json_object_new_int64(strtoll(PQgetvalue(r, 0, 0), NULL, 10)));
-		json_object_object_add(o, "title", column_string(r, 1));
-		json_object_object_add(o, "key", column_string(r, 2));
-		json_object_object_add(o, "created_at", column_string(r, 3));
-		json_object_object_add(o, "expires_at", column_string(r, 4));
+		json_object_object_add(o, "title", col_json_string(r, 1));
+		json_object_object_add(o, "key", col_json_string(r, 2));
+		json_object_object_add(o, "created_at", col_json_string(r, 3));
+		json_object_object_add(o, "expires_at", col_json_string(r, 4));
 		response_json(res, 200, o);
 	}
 	PQclear(r);

@@ -79,11 +79,9 @@ int kas_agent_find(struct request *req, struct app *app, struct kas_agent *agent
 		return -1;
 	}
 	const char *params[] = { digest };
-	int rc = db_exec(app->db, &kas_agent_by_token, params, &r);
-	if (rc != DB_OK) {
-		api_db_failure(res, rc);
+	r = api_query(app, &kas_agent_by_token, params, res);
+	if (!r)
 		return -1;
-	}
 	if (PQntuples(r) != 1) {
 		PQclear(r);
 		response_message(res, 401, "401 Unauthorized");
@@ -258,11 +256,9 @@ void api_kubernetes_usage_metrics(struct request *req, struct response *res, str
 		const char *values[] = { text[0], text[1] };
 		PGresult *r;
 		/* A total past 2^63 - 1 is SQLSTATE 22003: 400, nothing added. */
-		int rc = db_exec(app->db, &kas_usage_add, values, &r);
-		if (rc != DB_OK) {
-			api_db_failure(res, rc);
+		r = api_query(app, &kas_usage_add, values, res);
+		if (!r)
 			return;
-		}
 		PQclear(r);
 	}
 	/* no_content!: 204 with an empty body. */

@@ -40,14 +40,6 @@ static size_t utf8_chars(const char *s)
 	return n;
 }
 
-static bool blank(const char *s)
-{
-	for (; *s; s++)
-		if (!strchr(" \t\r\n\v\f", *s))
-			return false;
-	return true;
-}
-
 /* A string field of the payload: NULL when absent; *bad when present but
  * not a string, or longer than max characters. */
 static const char *text_field(json_object *alert, const char *key, size_t max, bool *bad)
@@ -88,7 +80,7 @@ void api_kubernetes_cilium_alert(struct request *req, struct response *res, stru
 	}
 	json_object *alert = p->json;
 	const char *title = text_field(alert, "title", ALERT_TITLE_MAX, &bad);
-	if (bad || !title || blank(title)) {
+	if (bad || !title || str_blank(title)) {
 		bad_payload(res, bad ? "title must be a string of at most 200 characters" : "title is missing");
 		return;
 	}
@@ -127,12 +119,9 @@ void api_kubernetes_cilium_alert(struct request *req, struct response *res, stru
 	snprintf(severity_text, sizeof severity_text, "%d", severity);
 	const char *params[] = { project_id, agent_id, title, description, severity_text, fingerprint, payload,
 				 tool ? tool : "Cilium" };
-	PGresult *r;
-	int rc = db_exec(app->db, &kas_alert_create, params, &r);
-	if (rc != DB_OK) {
-		api_db_failure(res, rc);
+	PGresult *r = api_query(app, &kas_alert_create, params, res);
+	if (!r)
 		return;
-	}
 	PQclear(r);
 	/* The endpoint ends in `status result.http_status`: Grape sends that
 	 * number as the body. */

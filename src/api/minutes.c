@@ -195,12 +195,8 @@ void api_minutes_create(struct request *req, struct response *res, struct app *a
 		return;
 	}
 	struct namespace_ref ns;
-	int found = namespace_find(res, app, req->path_params[0], &ns);
-	if (found <= 0) {
-		if (found == 0)
-			response_message(res, 404, "404 Namespace Not Found");
+	if (!namespace_find(res, app, req->path_params[0], &ns, "404 Namespace Not Found"))
 		return;
-	}
 	if (unsaved) {
 		minutes_unsaved(res);
 		return;
@@ -243,15 +239,8 @@ void api_minutes_create(struct request *req, struct response *res, struct app *a
 void api_minutes_move(struct request *req, struct response *res, struct app *app)
 {
 	struct namespace_ref from, to;
-	int found = namespace_find(res, app, req->path_params[0], &from);
-	if (found == 0)
-		response_message(res, 404, "404 Namespace Not Found");
-	if (found <= 0)
-		return;
-	found = namespace_find(res, app, req->path_params[1], &to);
-	if (found == 0)
-		response_message(res, 404, "404 Target namespace Not Found");
-	if (found <= 0)
+	if (!namespace_find(res, app, req->path_params[0], &from, "404 Namespace Not Found") ||
+	    !namespace_find(res, app, req->path_params[1], &to, "404 Target namespace Not Found"))
 		return;
 	if (!from.top_level) {
 		response_message(res, 400, "400 Bad request - Namespace must be a top-level namespace");
@@ -265,12 +254,9 @@ void api_minutes_move(struct request *req, struct response *res, struct app *app
 	snprintf(a, sizeof a, "%lld", from.id);
 	snprintf(b, sizeof b, "%lld", to.id);
 	const char *params[] = { a, b };
-	PGresult *r;
-	int rc = db_exec(app->db, &minutes_move_packs, params, &r);
-	if (rc != DB_OK) {
-		api_db_failure(res, rc);
+	PGresult *r = api_query(app, &minutes_move_packs, params, res);
+	if (!r)
 		return;
-	}
 	bool shared = PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
 	PQclear(r);
 	if (!shared)
@@ -338,12 +324,9 @@ void api_upcoming_reconciliations(struct request *req, struct response *res, str
 	for (size_t i = 0; i < n; i++)
 		any_blank = any_blank || blank[i];
 	const char *params[] = { pg_array_end(&ids), pg_array_end(&next), pg_array_end(&alert), any_blank ? "f" : "t" };
-	PGresult *r;
-	int rc = db_exec(app->db, &reconciliations_upsert, params, &r);
-	if (rc != DB_OK) {
-		api_db_failure(res, rc);
+	PGresult *r = api_query(app, &reconciliations_upsert, params, res);
+	if (!r)
 		return;
-	}
 	int missing = PQntuples(r);
 	if (missing == 0 && !any_blank) {
 		PQclear(r);

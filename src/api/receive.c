@@ -230,12 +230,9 @@ void api_post_receive(struct request *req, struct response *res, struct app *app
 	if (links)
 		snprintf(project_text, sizeof project_text, "%lld", project_id);
 	const char *params[] = { gl_repository, pusher.key_id, pusher.user_id, links ? project_text : NULL };
-	PGresult *r;
-	int rc = db_exec(app->db, &receive_post, params, &r);
-	if (rc != DB_OK) {
-		api_db_failure(res, rc);
+	PGresult *r = api_query(app, &receive_post, params, res);
+	if (!r)
 		return;
-	}
 	if (PQntuples(r) != 1) {
 		PQclear(r);
 		response_message(res, 500, "500 Internal Server Error");

@@ -33,11 +33,6 @@ const struct db_stmt repo_project_by_id = {
 
 static const char *const type_names[] = { "project", "wiki", "snippet", "design" };
 
-const char *repo_type_name(enum repo_type type)
-{
-	return type_names[type];
-}
-
 int repo_parse_gl_repository(const char *s, size_t len, enum repo_type *type, long long *id)
 {
 	for (size_t t = 0; t < sizeof type_names / sizeof type_names[0]; t++) {
@@ -198,21 +193,6 @@ int repo_ref_from_request(struct request *req, struct repo_ref *ref, struct resp
 	return repo_parse_path(s, len, ref);
 }
 
-static bool col_flag(PGresult *r, int col)
-{
-	return !PQgetisnull(r, 0, col) && PQgetvalue(r, 0, col)[0] == 't';
-}
-
-static long long col_int(PGresult *r, int col, long long dflt)
-{
-	return PQgetisnull(r, 0, col) ? dflt : strtoll(PQgetvalue(r, 0, col), NULL, 10);
-}
-
-static const char *col_text(struct request *req, PGresult *r, int col)
-{
-	return PQgetisnull(r, 0, col) ? NULL : arena_strdup(req->arena, PQgetvalue(r, 0, col));
-}
-
 /* REPO_COLUMN_COUNT columns from c, the layout of REPO_PROJECT_COLUMNS and
  * REPO_SNIPPET_BY_ID. */
 static void repo_read_columns(struct request *req, PGresult *r, int c, struct repo *repo)
@@ -306,12 +286,10 @@ int repo_find(struct request *req, struct app *app, const struct repo_ref *ref, 
 		response_message(res, 500, "500 Internal Server Error");
 		return -1;
 	}
-	int rc = db_exec(app->db, ref->by_id ? &repo_project_by_id : &repo_project_by_path, params, &r);
-	if (rc != DB_OK) {
-		api_db_failure(res, rc);
+	r = api_query(app, ref->by_id ? &repo_project_by_id : &repo_project_by_path, params, res);
+	if (!r)
 		return -1;
-	}
-	rc = repo_read_row(req, r, 0, repo);
+	int rc = repo_read_row(req, r, 0, repo);
 	PQclear(r);
 	if (rc < 0) {
 		response_message(res, 500, "500 Internal Server Error");

@@ -143,10 +143,6 @@ int repo_read_row(struct request *req, PGresult *r, int col, struct repo *repo);
 int repo_find(struct request *req, struct app *app, const struct repo_ref *ref, struct repo *repo,
 	      struct response *res);
 
-/* The path of a container type in its not-found message: "project", "wiki",
- * "snippet". */
-const char *repo_type_name(enum repo_type type);
-
 /* gitaly_storages ("name=address,...") → the Gitaly address of storage
  * (arena), or NULL when the configuration has none for it. */
 const char *repo_gitaly_address(struct request *req, const char *storages, const char *storage);

@@ -70,19 +70,6 @@ const struct db_stmt subscription_plan = {
 static const char *const paid_plans[] = { "bronze", "silver", "premium", "gold", "ultimate" };
 #define TOP_PLAN "ultimate"
 
-static json_object *text_or_null(PGresult *r, int col)
-{
-	return PQgetisnull(r, 0, col) ? NULL : json_object_new_string(PQgetvalue(r, 0, col));
-}
-
-static long long int_at(PGresult *r, int col)
-{
-	long long v = 0;
-	if (!PQgetisnull(r, 0, col))
-		parse_int64(PQgetvalue(r, 0, col), strlen(PQgetvalue(r, 0, col)), &v);
-	return v;
-}
-
 /* The entity; r == NULL gives the one for no subscription: every leaf null. */
 static json_object *subscription_entity(PGresult *r)
 {
@@ -112,14 +99,14 @@ static json_object *subscription_entity(PGresult *r)
 	}
 	const char *code = PQgetisnull(r, 0, 0) ? NULL : PQgetvalue(r, 0, 0);
 	bool trial = PQgetvalue(r, 0, 2)[0] == 't', expired = PQgetvalue(r, 0, 10)[0] == 't';
-	long long seats = int_at(r, 4), in_use = int_at(r, 5), max_used = int_at(r, 6);
+	long long seats = col_int(r, 4, 0), in_use = col_int(r, 5, 0), max_used = col_int(r, 6, 0);
 	bool paid = false;
 	for (size_t i = 0; code && i < sizeof paid_plans / sizeof paid_plans[0]; i++)
 		paid = paid || strcmp(code, paid_plans[i]) == 0;
 	paid = paid && !trial && seats > 0;	/* has_a_paid_hosted_plan? */
 
-	json_object_object_add(plan, "code", text_or_null(r, 0));
-	json_object_object_add(plan, "name", text_or_null(r, 1));
+	json_object_object_add(plan, "code", col_json_string(r, 0));
+	json_object_object_add(plan, "name", col_json_string(r, 1));
 	json_object_object_add(plan, "trial", json_object_new_boolean(trial));
 	json_object_object_add(plan, "auto_renew",
 			       PQgetisnull(r, 0, 3) ? NULL : json_object_new_boolean(PQgetvalue(r, 0, 3)[0] == 't'));
@@ -129,9 +116,9 @@ static json_object *subscription_entity(PGresult *r)
 	json_object_object_add(usage, "seats_in_use", json_object_new_int64(in_use));
 	json_object_object_add(usage, "max_seats_used", json_object_new_int64(max_used));
 	json_object_object_add(usage, "seats_owed", json_object_new_int64(paid && max_used > seats ? max_used - seats : 0));
-	json_object_object_add(billing, "subscription_start_date", text_or_null(r, 7));
-	json_object_object_add(billing, "subscription_end_date", text_or_null(r, 8));
-	json_object_object_add(billing, "trial_ends_on", text_or_null(r, 9));
+	json_object_object_add(billing, "subscription_start_date", col_json_string(r, 7));
+	json_object_object_add(billing, "subscription_end_date", col_json_string(r, 8));
+	json_object_object_add(billing, "trial_ends_on", col_json_string(r, 9));
 	return o;
 }
 
@@ -266,29 +253,22 @@ static bool attrs_blank(struct response *res, const struct sub_attrs *a)
 /* The namespace of ":id", answered 404 when there is none. */
 static bool find_or_404(struct request *req, struct response *res, struct app *app, struct namespace_ref *ns)
 {
-	int found = namespace_find(res, app, req->path_params[0], ns);
-	if (found == 0)
-		response_message(res, 404, "404 Namespace Not Found");
-	return found == 1;
+	return namespace_find(res, app, req->path_params[0], ns, "404 Namespace Not Found");
 }
 
 /* A plan_code must name a plan; GitLab would store no plan at all. */
-static bool plan_known(struct request *req, struct response *res, struct app *app, const struct sub_attrs *a)
+static bool plan_known(struct response *res, struct app *app, const struct sub_attrs *a)
 {
 	if (!a->has_plan || !a->plan)
 		return true;
 	const char *params[] = { a->plan };
-	PGresult *r;
-	int rc = db_exec(app->db, &subscription_plan, params, &r);
-	if (rc != DB_OK) {
-		api_db_failure(res, rc);
+	PGresult *r = api_query(app, &subscription_plan, params, res);
+	if (!r)
 		return false;
-	}
 	bool known = PQntuples(r) == 1;
 	PQclear(r);
 	if (!known)
 		response_error(res, 400, "plan_code does not have a valid value");
-	(void)req;
 	return known;
 }
 
@@ -300,12 +280,9 @@ static int run_entity(struct app *app, struct response *res, const struct db_stm
 	char id[24];
 	snprintf(id, sizeof id, "%lld", ns_id);
 	const char *params[] = { id, changes };
-	PGresult *r;
-	int rc = db_exec(app->db, stmt, params, &r);
-	if (rc != DB_OK) {
-		api_db_failure(res, rc);
+	PGresult *r = api_query(app, stmt, params, res);
+	if (!r)
 		return -1;
-	}
 	int n = PQntuples(r);
 	if (n == 1)
 		response_json(res, status, subscription_entity(r));
@@ -331,13 +308,13 @@ void api_subscription_create(struct request *req, struct response *res, struct a
 		return;
 	const char *changes = arena_strdup(req->arena, json_object_to_json_string_ext(a.changes, JSON_C_TO_STRING_PLAIN));
 	json_object_put(a.changes);
-	if (!changes || !billing_admin_check(req, res, app) || !find_or_404(req, res, app, &ns))
+	if (!changes || !api_authenticate_admin(req, res, app) || !find_or_404(req, res, app, &ns))
 		return;
 	if (!ns.top_level) {
 		response_message(res, 400, "400 Bad request - Namespace must be a top-level namespace");
 		return;
 	}
-	if (attrs_blank(res, &a) || !plan_known(req, res, app, &a))
+	if (attrs_blank(res, &a) || !plan_known(res, app, &a))
 		return;
 	if (run_entity(app, res, &subscription_create, ns.id, changes, 201) == 0)
 		response_json(res, 400, json_tokener_parse("{\"message\":{\"namespace_id\":[\"has already been taken\"]}}"));
@@ -352,7 +329,7 @@ void api_subscription_update(struct request *req, struct response *res, struct a
 		return;
 	const char *changes = arena_strdup(req->arena, json_object_to_json_string_ext(a.changes, JSON_C_TO_STRING_PLAIN));
 	json_object_put(a.changes);
-	if (!changes || !billing_admin_check(req, res, app) || !find_or_404(req, res, app, &ns))
+	if (!changes || !api_authenticate_admin(req, res, app) || !find_or_404(req, res, app, &ns))
 		return;
 	if (a.seats_nil || a.start_date_nil) {
 		/* GitLab finds the subscription before it validates the update. */
@@ -364,7 +341,7 @@ void api_subscription_update(struct request *req, struct response *res, struct a
 		attrs_blank(res, &a);
 		return;
 	}
-	if (!plan_known(req, res, app, &a))
+	if (!plan_known(res, app, &a))
 		return;
 	if (run_entity(app, res, &subscription_update, ns.id, changes, 200) == 0)
 		response_message(res, 404, "404 GitlabSubscription Not Found");

@@ -125,6 +125,10 @@ expect 400 '{"message":"400 Bad request - Namespace must be a top-level namespac
 	POST "$N/4235/gitlab_subscription?start_date=2020-07-15" -H "$ADMIN"
 desc "no start_date -> 400, before authentication (as GitLab)"
 expect 400 '{"error":"start_date is missing"}' POST "$N/4237/gitlab_subscription?seats=1"
+desc "valid POST, unknown token -> 401, after the parameters"
+expect 401 "$U401" POST "$N/4237/gitlab_subscription?start_date=2020-07-15" -H "PRIVATE-TOKEN: glpat-unknown-token"
+desc "valid PUT, no token -> 401"
+expect 401 "$U401" PUT "$N/4234/gitlab_subscription?seats=5"
 desc "invalid values, joined in declaration order"
 expect 400 '{"error":"start_date is invalid, seats is invalid, trial is invalid"}' \
 	POST "$N/4237/gitlab_subscription?start_date=2021-02-30&seats=-1&trial=maybe" -H "$ADMIN"

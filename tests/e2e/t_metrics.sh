@@ -47,6 +47,19 @@ curl -s -o /dev/null "$GLIA_URL$C"	# no secret: refused
 f1=$(shell_failures "$(scrape)")
 ok_if "a request without the secret counts one shell auth failure ($f0 -> $f1)" \
 	test -n "$f0" -a "$f1" = "$((f0 + 1))"
+admin_failures() { sed -n 's/^glia_auth_failures_total{kind="admin"} //p' <<<"$1"; }
+a0=$(admin_failures "$(scrape)")
+curl -s -o /dev/null -H "PRIVATE-TOKEN: glpat-not-a-token" "$GLIA_URL/api/v4/namespaces/1/gitlab_subscription"
+a1=$(admin_failures "$(scrape)")
+ok_if "a refused administrator token counts one admin auth failure ($a0 -> $a1)" \
+	test -n "$a0" -a "$a1" = "$((a0 + 1))"
+# POST and PUT check the token in the handler, after their parameters.
+curl -s -o /dev/null -X POST -H "PRIVATE-TOKEN: glpat-not-a-token" -d 'start_date=2026-01-01' \
+	"$GLIA_URL/api/v4/namespaces/1/gitlab_subscription"
+curl -s -o /dev/null -X PUT -H "PRIVATE-TOKEN: glpat-not-a-token" -d 'seats=5' \
+	"$GLIA_URL/api/v4/namespaces/1/gitlab_subscription"
+a2=$(admin_failures "$(scrape)")
+ok_if "so do a refused POST and PUT of gitlab_subscription ($a1 -> $a2)" test "$a2" = "$((a1 + 2))"
 ok_if "the request duration histogram ends in +Inf = count" bash -c '
 	inf=$(sed -n "s/^glia_request_duration_seconds_bucket{route=\"check\",le=\"+Inf\"} //p" <<<"$1")
 	cnt=$(sed -n "s/^glia_request_duration_seconds_count{route=\"check\"} //p" <<<"$1")
