@@ -102,16 +102,16 @@ void actor_read_row(struct request *req, PGresult *r, int col, struct actor *act
 		actor->key_expired = col_flag(r, col + 2);
 		actor->key_expiring = col_flag(r, col + 3);
 	}
-	if (!PQgetisnull(r, 0, col + 4)) {
+	if (!PQgetisnull(r, 0, col + ACTOR_USER_ID_COLUMN)) {
 		actor->has_user = true;
-		actor->user_id = strtoll(PQgetvalue(r, 0, col + 4), NULL, 10);
-		actor->username = col_text(req, r, col + 5);
-		actor->name = col_text(req, r, col + 6);
-		actor->state = col_text(req, r, col + 7);
-		actor->admin = col_flag(r, col + 8);
-		actor->otp_enabled = col_flag(r, col + 9);
-		actor->user_type = atoi(PQgetvalue(r, 0, col + 10));
-		actor->external = col_flag(r, col + 11);
+		actor->user_id = strtoll(PQgetvalue(r, 0, col + ACTOR_USER_ID_COLUMN), NULL, 10);
+		actor->username = col_text(req, r, col + ACTOR_USER_ID_COLUMN + 1);
+		actor->name = col_text(req, r, col + ACTOR_USER_ID_COLUMN + 2);
+		actor->state = col_text(req, r, col + ACTOR_USER_ID_COLUMN + 3);
+		actor->admin = col_flag(r, col + ACTOR_USER_ID_COLUMN + 4);
+		actor->otp_enabled = col_flag(r, col + ACTOR_USER_ID_COLUMN + 5);
+		actor->user_type = atoi(PQgetvalue(r, 0, col + ACTOR_USER_ID_COLUMN + 6));
+		actor->external = col_flag(r, col + ACTOR_USER_ID_COLUMN + 7);
 	}
 }
 
@@ -119,15 +119,13 @@ int actor_resolve_username(struct app *app, struct actor_ref *ref, struct respon
 {
 	if (!ref->username)
 		return 0;
-	PGresult *r;
 	const char *params[] = { ref->username };
-	r = api_query(app, &actor_by_username, params, res);
+	PGresult *r = api_query(app, &actor_by_username, params, res);
 	if (!r)
 		return -1;
 	ref->username = NULL;
-	/* Column 5: the user's id (ACTOR_USER_COLUMNS). */
-	if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 5)) {
-		snprintf(ref->user_text, sizeof ref->user_text, "%s", PQgetvalue(r, 0, 5));
+	if (PQntuples(r) == 1 && !PQgetisnull(r, 0, ACTOR_USER_ID_COLUMN)) {
+		snprintf(ref->user_text, sizeof ref->user_text, "%s", PQgetvalue(r, 0, ACTOR_USER_ID_COLUMN));
 		ref->user_id = ref->user_text;
 	}
 	PQclear(r);

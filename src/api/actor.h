@@ -48,6 +48,8 @@ struct actor_ref {
 #define ACTOR_USER_COLUMNS \
 	"u.id, u.username, u.name, u.state, u.admin, u.otp_required_for_login, coalesce(u.user_type, 0), u.external"
 #define ACTOR_COLUMN_COUNT 12
+/* Where ACTOR_USER_COLUMNS start: the user's id. */
+#define ACTOR_USER_ID_COLUMN 4
 
 enum actor_source {
 	ACTOR_PARAMS,		/* key_id | user_id | username */
