@@ -66,6 +66,28 @@ static const char *request_path(struct request *req)
 	return NULL;
 }
 
+/* Sets req->raw_path to REQUEST_URI's path when it holds "%2F" (either
+ * case): nginx decodes an encoded slash into DOCUMENT_URI and PATH_INFO
+ * like any other byte, which would move a namespace's full path across
+ * segments. -1 when that path is too long. */
+static int request_raw_path(struct request *req)
+{
+	const char *uri = request_env(req, "REQUEST_URI", NULL);
+	if (!uri)
+		return 0;
+	const char *q = strchr(uri, '?');
+	size_t len = q ? (size_t)(q - uri) : strlen(uri);
+	for (size_t i = 0; i + 2 < len; i++) {
+		if (uri[i] == '%' && uri[i + 1] == '2' && (uri[i + 2] == 'F' || uri[i + 2] == 'f')) {
+			if (len > MAX_PATH)
+				return -1;
+			req->raw_path = arena_strndup(req->arena, uri, len);
+			return req->raw_path ? 0 : -1;
+		}
+	}
+	return 0;
+}
+
 int request_init(struct request *req, struct arena *a, char **envp, struct request_error *err)
 {
 	size_t n = 0;
@@ -107,6 +129,8 @@ int request_init(struct request *req, struct arena *a, char **envp, struct reque
 	if (!req->path)
 		return fail(err, 400, "400 Bad request - invalid path");
 	if (strlen(req->path) > MAX_PATH)
+		return fail(err, 414, "414 Request-URI Too Large");
+	if (request_raw_path(req) < 0)
 		return fail(err, 414, "414 Request-URI Too Large");
 	req->content_type = request_env(req, "CONTENT_TYPE", NULL);
 	req->request_id = request_env(req, "HTTP_X_REQUEST_ID", NULL);

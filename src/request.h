@@ -32,6 +32,10 @@ struct request {
 	struct arena *arena;
 	const char *method;	/* "GET" */
 	const char *path;	/* "/api/v4/internal/check", decoded, no query */
+	/* REQUEST_URI's path as sent, when it holds an encoded slash (%2F):
+	 * the router splits it before decoding, so that the slash stays
+	 * inside its segment ("namespaces/group%2Fsub/..."), as in GitLab. */
+	const char *raw_path;
 	const char *query;	/* raw QUERY_STRING */
 	const char *content_type;
 	long long content_length;	/* -1 when absent */

@@ -3,6 +3,7 @@
 #include "config.h"
 #include "api/api.h"
 #include "bounds.h"
+#include "form.h"
 #include "request.h"
 #include "router.h"
 
@@ -51,9 +52,11 @@ const char *router_route_name(size_t i)
 }
 
 /* Matches path against pattern segment by segment; a ":name" segment takes
- * any non-empty segment. */
-static bool pattern_match(const char *pattern, const char *path, const char **vals, size_t *n_vals,
-			  struct request *req)
+ * any non-empty segment. decode: path is req->raw_path, whose segments are
+ * percent-decoded one at a time, so that a decoded slash stays in its
+ * segment: only a ":name" can take it. Values go to vals when it is given. */
+static bool pattern_match(const char *pattern, const char *path, bool decode, struct request *req,
+			  const char **vals, size_t *n_vals)
 {
 	size_t nv = 0;
 	while (*pattern && *path) {
@@ -64,16 +67,20 @@ static bool pattern_match(const char *pattern, const char *path, const char **va
 		const char *pe = strchr(pattern, '/'), *se = strchr(path, '/');
 		size_t pl = pe ? (size_t)(pe - pattern) : strlen(pattern);
 		size_t sl = se ? (size_t)(se - path) : strlen(path);
+		const char *seg = path;
+		size_t seg_len = sl;
+		if (decode && !(seg = percent_decode(req->arena, path, sl, false, &seg_len)))
+			return false;
 		if (pattern[0] == ':') {
-			if (sl == 0 || nv >= 4)
+			if (seg_len == 0 || nv >= 4)
 				return false;
-			if (vals && req) {
-				vals[nv] = arena_strndup(req->arena, path, sl);
+			if (vals) {
+				vals[nv] = decode ? seg : arena_strndup(req->arena, path, sl);
 				if (!vals[nv])
 					return false;
 			}
 			nv++;
-		} else if (pl != sl || memcmp(pattern, path, pl) != 0) {
+		} else if (pl != seg_len || memcmp(pattern, seg, pl) != 0) {
 			return false;
 		}
 		pattern += pl;
@@ -93,11 +100,14 @@ enum route_result router_match(struct request *req, const struct route **out, ch
 
 	if (allow_len)
 		allow[0] = '\0';
+	const char *path = req->raw_path ? req->raw_path : req->path;
+	bool decode = req->raw_path != NULL;
+
 	for (size_t i = 0; i < n_routes; i++) {
-		if (!pattern_match(routes[i].pattern, req->path, NULL, NULL, NULL))
+		if (!pattern_match(routes[i].pattern, path, decode, req, NULL, NULL))
 			continue;
 		if (strcmp(routes[i].method, method) == 0) {
-			if (!pattern_match(routes[i].pattern, req->path, req->path_params, &req->n_path_params, req))
+			if (!pattern_match(routes[i].pattern, path, decode, req, req->path_params, &req->n_path_params))
 				return ROUTE_NOT_FOUND;
 			*out = &routes[i];
 			return ROUTE_FOUND;

@@ -347,6 +347,10 @@ else
 	nok "Apache did not start"; fail_log "$TMP/apache/start.log"; fail_log "$TMP/apache/error.log"
 fi
 smoke "unit+apache" "http://127.0.0.1:$APACHE_PORT"
+# The snippet's AllowEncodedSlashes: a namespace's full path reaches glia
+# (its JSON 401 for want of a token), not Apache's HTML 404.
+expect "unit+apache: an encoded slash in :id reaches glia" 401 '^\{"message":"401 Unauthorized"\}$' \
+	"http://127.0.0.1:$APACHE_PORT/api/v4/namespaces/group%2Fsub/gitlab_subscription"
 
 stop_pid "$unit_pid"
 if ! kill -0 "$unit_pid" 2>/dev/null && [ ! -e "$SOCK" ]; then

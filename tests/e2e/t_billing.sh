@@ -123,6 +123,16 @@ done
 desc "a subgroup -> 400"
 expect 400 '{"message":"400 Bad request - Namespace must be a top-level namespace"}' \
 	POST "$N/4235/gitlab_subscription?start_date=2020-07-15" -H "$ADMIN"
+# :id as a URL-encoded full path (NAMESPACE_OR_PROJECT_REQUIREMENTS): the
+# encoded slash stays inside the segment although nginx decodes it.
+desc "the subgroup by its full path, %2F -> the same 400"
+expect 400 '{"message":"400 Bad request - Namespace must be a top-level namespace"}' \
+	POST "$N/bill-sub%2Fbill-sub-nested/gitlab_subscription?start_date=2020-07-15" -H "$ADMIN"
+nested_by_id=$(curl -s -H "$ADMIN" "$GLIA_URL$N/4235/gitlab_subscription")
+desc "GET by full path with %2f answers as by id"
+expect 200 "$nested_by_id" GET "$N/BILL-SUB%2fbill-sub-nested/gitlab_subscription" -H "$ADMIN"
+desc "a full path that is no namespace -> 404"
+expect 404 "$NS404" GET "$N/bill-sub%2Fnothing-here/gitlab_subscription" -H "$ADMIN"
 desc "no start_date -> 400, before authentication (as GitLab)"
 expect 400 '{"error":"start_date is missing"}' POST "$N/4237/gitlab_subscription?seats=1"
 desc "valid POST, unknown token -> 401, after the parameters"

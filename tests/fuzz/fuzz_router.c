@@ -5,13 +5,15 @@
  * the request's (HEAD as GET), its pattern matches the path segment by
  * segment and the :segment values are the path's; BAD_METHOD means the
  * path is known under another method and Allow lists it; NOT_FOUND means no
- * pattern matches. */
+ * pattern matches. With an encoded slash in REQUEST_URI, the segments are
+ * those of the raw path, each decoded on its own (ref_decode). */
 #include "config.h"
 #include "arena.h"
 #include "auth.h"
 #include "bounds.h"
 #include "request.h"
 #include "router.h"
+#include "util.h"
 #include "fuzz.h"
 
 #define MAX_LINES 600
@@ -36,6 +38,63 @@ static bool ref_match(const char *pattern, const char *path, const char **vals, 
 		pattern += pl, path += sl;
 		if (!*pattern || !*path)
 			return !*pattern && !*path;
+	}
+}
+
+static int ref_hex(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Reference: one raw segment percent-decoded into out; false for a bad
+ * escape, a NUL or invalid UTF-8. */
+static bool ref_decode(const char *s, size_t len, char *out, size_t *out_len)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < len; i++) {
+		int c = (unsigned char)s[i];
+		if (c == '%') {
+			if (len - i < 3)
+				return false;
+			int hi = ref_hex(s[i + 1]), lo = ref_hex(s[i + 2]);
+			if (hi < 0 || lo < 0)
+				return false;
+			c = hi * 16 + lo;
+			i += 2;
+		}
+		if (c == 0)
+			return false;
+		out[o++] = (char)c;
+	}
+	*out_len = o;
+	return utf8_valid(out, o);
+}
+
+/* Reference for a raw path: each segment decoded, then as ref_match. The
+ * values point into buf. */
+static bool ref_match_raw(const char *pattern, const char *raw, char *buf, const char **vals, size_t *vlen,
+			  size_t *nv)
+{
+	*nv = 0;
+	for (;;) {
+		if (*pattern != '/' || *raw != '/')
+			return false;
+		pattern++, raw++;
+		size_t pl = strcspn(pattern, "/"), sl = strcspn(raw, "/"), dl;
+		if (!ref_decode(raw, sl, buf, &dl))
+			return false;
+		if (pattern[0] == ':') {
+			if (dl == 0 || *nv >= 4)
+				return false;
+			vals[*nv] = buf;
+			vlen[(*nv)++] = dl;
+			buf += dl;
+		} else if (pl != dl || memcmp(pattern, buf, pl) != 0) {
+			return false;
+		}
+		pattern += pl, raw += sl;
+		if (!*pattern || !*raw)
+			return !*pattern && !*raw;
 	}
 }
 
@@ -80,8 +139,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool known = false;
 	const char *vals[4];
 	size_t vlen[4], nv = 0;
+	static char decoded[MAX_PATH + 1];
+	if (req.raw_path)
+		CHECK(strlen(req.raw_path) <= MAX_PATH && strstr(req.raw_path, "%2") != NULL);
 	for (size_t i = 0; i < n_routes && !want; i++) {
-		if (!ref_match(routes[i].pattern, req.path, vals, vlen, &nv))
+		if (!(req.raw_path ? ref_match_raw(routes[i].pattern, req.raw_path, decoded, vals, vlen, &nv)
+				   : ref_match(routes[i].pattern, req.path, vals, vlen, &nv)))
 			continue;
 		if (strcmp(routes[i].method, method) == 0)
 			want = &routes[i];

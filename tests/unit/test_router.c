@@ -58,11 +58,60 @@ START_TEST(table_is_sane)
 }
 END_TEST
 
+/* A raw path with an encoded slash: split first, each segment decoded, so
+ * the slash stays in a ":id" and a literal segment never takes one. */
+static const struct {
+	const char *method, *raw;
+	enum route_result result;
+	const char *id, *target;
+} raw_cases[] = {
+	{ "GET", "/api/v4/namespaces/group%2Fsub/gitlab_subscription", ROUTE_FOUND, "group/sub", NULL },
+	{ "GET", "/api/v4/namespaces/group%2fsub%2Fdeeper/gitlab_subscription", ROUTE_FOUND, "group/sub/deeper", NULL },
+	{ "PATCH", "/api/v4/namespaces/a%2Fb/minutes/move/c%2Fd", ROUTE_FOUND, "a/b", "c/d" },
+	{ "GET", "/api/v4/namespaces/gr%6Fup%2Fs%20b/gitlab_subscription", ROUTE_FOUND, "group/s b", NULL },
+	{ "DELETE", "/api/v4/namespaces/group%2Fsub/gitlab_subscription", ROUTE_BAD_METHOD, NULL, NULL },
+	{ "POST", "/api/v4/internal%2Fallowed", ROUTE_NOT_FOUND, NULL, NULL },
+	{ "POST", "/api/v4/internal/allowed%2F..", ROUTE_NOT_FOUND, NULL, NULL },
+	{ "GET", "/api/v4/namespaces/%2F/gitlab_subscription/x", ROUTE_NOT_FOUND, NULL, NULL },
+	{ "GET", "/api/v4/namespaces/group%2Fsub/gitlab_subscription%2F", ROUTE_NOT_FOUND, NULL, NULL },
+	{ "GET", "/api/v4//namespaces/group%2Fsub/gitlab_subscription", ROUTE_NOT_FOUND, NULL, NULL },
+	{ "GET", "/api/v4/namespaces/bad%00%2Fnul/gitlab_subscription", ROUTE_NOT_FOUND, NULL, NULL },
+	{ "GET", "/api/v4/namespaces/bad%zz%2F/gitlab_subscription", ROUTE_NOT_FOUND, NULL, NULL },
+};
+
+START_TEST(raw_path_with_encoded_slash)
+{
+	struct arena a;
+	struct request req;
+	const struct route *route = NULL;
+	char allow[128];
+
+	arena_init(&a, 1 << 20);
+	memset(&req, 0, sizeof req);
+	req.arena = &a;
+	req.method = raw_cases[_i].method;
+	req.path = "/decoded/path/is/not/used";
+	req.raw_path = raw_cases[_i].raw;
+	enum route_result r = router_match(&req, &route, allow, sizeof allow);
+	ck_assert_msg(r == raw_cases[_i].result, "%s %s: %d", raw_cases[_i].method, raw_cases[_i].raw, r);
+	if (raw_cases[_i].id) {
+		ck_assert_str_eq(req.path_params[0], raw_cases[_i].id);
+		ck_assert_uint_eq(req.n_path_params, raw_cases[_i].target ? 2 : 1);
+	}
+	if (raw_cases[_i].target)
+		ck_assert_str_eq(req.path_params[1], raw_cases[_i].target);
+	if (r == ROUTE_BAD_METHOD)
+		ck_assert_str_eq(allow, "GET, HEAD, POST, PUT");
+	arena_destroy(&a);
+}
+END_TEST
+
 Suite *suite_router(void)
 {
 	Suite *s = suite_create("router");
 	TCase *tc = tcase_create("router");
 	tcase_add_loop_test(tc, matching, 0, sizeof cases / sizeof cases[0]);
+	tcase_add_loop_test(tc, raw_path_with_encoded_slash, 0, sizeof raw_cases / sizeof raw_cases[0]);
 	tcase_add_test(tc, table_is_sane);
 	suite_add_tcase(s, tc);
 	return s;
