@@ -1,25 +1,58 @@
 /* Tokens at rest: keyed digests. */
 #include "config.h"
 #include "token.h"
+#include "secret.h"
 
-#include <limits.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
 #include <openssl/rand.h>
+#include <string.h>
+
+/* The process's HMAC-SHA256 context, keyed with the pepper it was last
+ * given (a reload may bring another). HMAC() fetches the algorithms by name
+ * and keys a new context on every call: most of a digest's cost. */
+static struct {
+	EVP_MAC_CTX *ctx;
+	unsigned char key[SECRET_MAX];
+	size_t key_len;
+} hmac;
+
+static EVP_MAC_CTX *hmac_keyed(const unsigned char *pepper, size_t pepper_len)
+{
+	if (hmac.ctx && hmac.key_len == pepper_len && CRYPTO_memcmp(hmac.key, pepper, pepper_len) == 0)
+		return EVP_MAC_init(hmac.ctx, NULL, 0, NULL) ? hmac.ctx : NULL;	/* same key, state reset */
+	EVP_MAC_CTX_free(hmac.ctx);
+	OPENSSL_cleanse(hmac.key, sizeof hmac.key);
+	hmac.key_len = 0;
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	hmac.ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+	EVP_MAC_free(mac);	/* the context holds its own reference */
+	char digest[] = "SHA256";
+	OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end() };
+	if (!hmac.ctx || !EVP_MAC_init(hmac.ctx, pepper, pepper_len, params)) {
+		EVP_MAC_CTX_free(hmac.ctx);
+		hmac.ctx = NULL;
+		return NULL;
+	}
+	memcpy(hmac.key, pepper, pepper_len);
+	hmac.key_len = pepper_len;
+	return hmac.ctx;
+}
 
 int token_digest(const unsigned char *pepper, size_t pepper_len, const char *token, size_t len,
 		 char out[TOKEN_DIGEST_HEX + 1])
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	size_t mdlen = 0;
 
 	/* An empty key would make the digest a plain, unkeyed hash. */
-	if (pepper_len == 0 || pepper_len > INT_MAX)
+	if (pepper_len == 0 || pepper_len > SECRET_MAX)
 		return -1;
-	if (!HMAC(EVP_sha256(), pepper, (int)pepper_len, (const unsigned char *)token, len, md, &mdlen) ||
-	    mdlen != 32)
+	EVP_MAC_CTX *ctx = hmac_keyed(pepper, pepper_len);
+	if (!ctx || !EVP_MAC_update(ctx, (const unsigned char *)token, len) ||
+	    !EVP_MAC_final(ctx, md, &mdlen, sizeof md) || mdlen != 32)
 		return -1;
 	for (unsigned i = 0; i < mdlen; i++) {
 		out[2 * i] = hex[md[i] >> 4];

@@ -8,7 +8,8 @@
 #define TOKEN_DIGEST_HEX 64
 
 /* HMAC-SHA256 of the token keyed with the pepper, as 64 lowercase hex
- * characters and a NUL. -1 when the pepper is empty or OpenSSL fails. */
+ * characters and a NUL. -1 when the pepper is empty or longer than
+ * SECRET_MAX, or OpenSSL fails. */
 int token_digest(const unsigned char *pepper, size_t pepper_len, const char *token, size_t len,
 		 char out[TOKEN_DIGEST_HEX + 1]);
 

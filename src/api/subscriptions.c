@@ -299,16 +299,33 @@ void api_subscription_show(struct request *req, struct response *res, struct app
 		response_json(res, 200, subscription_entity(NULL));
 }
 
+/* What POST and PUT do first, in GitLab's order: the parameters, then the
+ * administrator, then the namespace. The changes as JSON text, or NULL
+ * with the response written. */
+static const char *write_preamble(struct request *req, struct response *res, struct app *app, bool create,
+				  struct sub_attrs *a, struct namespace_ref *ns)
+{
+	if (!attrs_parse(req, res, create, a))
+		return NULL;
+	size_t len;
+	const char *changes = response_json_text(req->arena, a->changes, &len);
+	json_object_put(a->changes);
+	if (!changes) {
+		response_message(res, 500, "500 Internal Server Error");
+		return NULL;
+	}
+	if (!api_authenticate_admin(req, res, app) || !find_or_404(req, res, app, ns))
+		return NULL;
+	return changes;
+}
+
 void api_subscription_create(struct request *req, struct response *res, struct app *app)
 {
 	struct sub_attrs a;
 	struct namespace_ref ns;
+	const char *changes = write_preamble(req, res, app, true, &a, &ns);
 
-	if (!attrs_parse(req, res, true, &a))
-		return;
-	const char *changes = arena_strdup(req->arena, json_object_to_json_string_ext(a.changes, JSON_C_TO_STRING_PLAIN));
-	json_object_put(a.changes);
-	if (!changes || !api_authenticate_admin(req, res, app) || !find_or_404(req, res, app, &ns))
+	if (!changes)
 		return;
 	if (!ns.top_level) {
 		response_message(res, 400, "400 Bad request - Namespace must be a top-level namespace");
@@ -324,12 +341,9 @@ void api_subscription_update(struct request *req, struct response *res, struct a
 {
 	struct sub_attrs a;
 	struct namespace_ref ns;
+	const char *changes = write_preamble(req, res, app, false, &a, &ns);
 
-	if (!attrs_parse(req, res, false, &a))
-		return;
-	const char *changes = arena_strdup(req->arena, json_object_to_json_string_ext(a.changes, JSON_C_TO_STRING_PLAIN));
-	json_object_put(a.changes);
-	if (!changes || !api_authenticate_admin(req, res, app) || !find_or_404(req, res, app, &ns))
+	if (!changes)
 		return;
 	if (a.seats_nil || a.start_date_nil) {
 		/* GitLab finds the subscription before it validates the update. */

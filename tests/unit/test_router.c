@@ -23,6 +23,19 @@ static const struct { const char *method, *path; enum route_result result; const
 	{ "get", "/api/v4/internal/check", ROUTE_BAD_METHOD, NULL },
 };
 
+/* Routes a request of method for path (and raw_path, if any). */
+static enum route_result route_request(struct request *req, struct arena *a, const char *method, const char *path,
+				       const char *raw_path, const struct route **route, char allow[128])
+{
+	arena_init(a, 1 << 20);
+	memset(req, 0, sizeof *req);
+	req->arena = a;
+	req->method = method;
+	req->path = path;
+	req->raw_path = raw_path;
+	return router_match(req, route, allow, 128);
+}
+
 START_TEST(matching)
 {
 	struct arena a;
@@ -30,12 +43,7 @@ START_TEST(matching)
 	const struct route *route = NULL;
 	char allow[128];
 
-	arena_init(&a, 1 << 20);
-	memset(&req, 0, sizeof req);
-	req.arena = &a;
-	req.method = cases[_i].method;
-	req.path = cases[_i].path;
-	enum route_result r = router_match(&req, &route, allow, sizeof allow);
+	enum route_result r = route_request(&req, &a, cases[_i].method, cases[_i].path, NULL, &route, allow);
 	ck_assert_msg(r == cases[_i].result, "%s %s: %d", cases[_i].method, cases[_i].path, r);
 	if (r == ROUTE_FOUND)
 		ck_assert_str_eq(route->name, cases[_i].name);
@@ -86,13 +94,8 @@ START_TEST(raw_path_with_encoded_slash)
 	const struct route *route = NULL;
 	char allow[128];
 
-	arena_init(&a, 1 << 20);
-	memset(&req, 0, sizeof req);
-	req.arena = &a;
-	req.method = raw_cases[_i].method;
-	req.path = "/decoded/path/is/not/used";
-	req.raw_path = raw_cases[_i].raw;
-	enum route_result r = router_match(&req, &route, allow, sizeof allow);
+	enum route_result r = route_request(&req, &a, raw_cases[_i].method, "/decoded/path/is/not/used",
+					    raw_cases[_i].raw, &route, allow);
 	ck_assert_msg(r == raw_cases[_i].result, "%s %s: %d", raw_cases[_i].method, raw_cases[_i].raw, r);
 	if (raw_cases[_i].id) {
 		ck_assert_str_eq(req.path_params[0], raw_cases[_i].id);

@@ -78,6 +78,18 @@ START_TEST(token_digests)
 	ck_assert_int_eq(token_digest((const unsigned char *)"pepper", 6, "glpat-example", 13, out), 0);
 	ck_assert_str_eq(out, "f5e06a122ab69dbb1bd6db337651fcb428acc3e61dcf0f69e51b731c0ddf8f5a");
 	ck_assert_int_eq(token_digest((const unsigned char *)"", 0, "glpat-example", 13, out), -1);
+	/* The keyed context follows a new pepper (a reload), one that only
+	 * extends the last, and the first again; an empty token is hashed too. */
+	ck_assert_int_eq(token_digest((const unsigned char *)"other", 5, "glpat-example", 13, out), 0);
+	ck_assert_str_eq(out, "bddc69088e6e312c3f49aa88573d8f95caaa8742f5e11e4254f71482364869c4");
+	ck_assert_int_eq(token_digest((const unsigned char *)"pepperX", 7, "glpat-example", 13, out), 0);
+	ck_assert_str_eq(out, "61be0f941d386dac983dd8c230dd0905da51b2b533f3d6a1f981c0e5156692b9");
+	ck_assert_int_eq(token_digest((const unsigned char *)"pepper", 6, "glpat-example", 13, out), 0);
+	ck_assert_str_eq(out, "f5e06a122ab69dbb1bd6db337651fcb428acc3e61dcf0f69e51b731c0ddf8f5a");
+	ck_assert_int_eq(token_digest((const unsigned char *)"pepper", 6, "", 0, out), 0);
+	ck_assert_str_eq(out, "83be6d3a18e430703da8ce9e3f44ed8b20f835c7535e1343b191332cbaef9192");
+	unsigned char long_pepper[1025] = { 0 };
+	ck_assert_int_eq(token_digest(long_pepper, sizeof long_pepper, "glpat-example", 13, out), -1);
 }
 END_TEST
 
@@ -102,9 +114,13 @@ START_TEST(utc_timestamps)
 {
 	for (int round = 0; round < 2; round++) {
 		char when[48], want[32];
-		time_t before = time(NULL);
+		/* clock_gettime, as utc_timestamp: time() reads a coarser clock
+		 * that can still show the last second. */
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_REALTIME, &t0);
 		utc_timestamp(when, sizeof when);
-		time_t after = time(NULL);
+		clock_gettime(CLOCK_REALTIME, &t1);
+		time_t before = t0.tv_sec, after = t1.tv_sec;
 		ck_assert_uint_eq(strlen(when), 24);
 		ck_assert_int_eq(when[23], 'Z');
 		ck_assert_int_eq(when[19], '.');
