@@ -69,20 +69,25 @@ static const char *request_path(struct request *req)
 /* Sets req->raw_path to REQUEST_URI's path when it holds "%2F" (either
  * case): nginx decodes an encoded slash into DOCUMENT_URI and PATH_INFO
  * like any other byte, which would move a namespace's full path across
- * segments. -1 when that path is too long. */
+ * segments. Only when that path, decoded, is the very path the web server
+ * gave: the route stays the one of its normalised path (no dot segment or
+ * doubled slash slips through), and a prefix or a rewrite between the two
+ * leaves the request to req->path. -1 when it is too long. */
 static int request_raw_path(struct request *req)
 {
 	const char *uri = request_env(req, "REQUEST_URI", NULL);
 	if (!uri)
 		return 0;
 	const char *q = strchr(uri, '?');
-	size_t len = q ? (size_t)(q - uri) : strlen(uri);
+	size_t len = q ? (size_t)(q - uri) : strlen(uri), decoded_len;
 	for (size_t i = 0; i + 2 < len; i++) {
 		if (uri[i] == '%' && uri[i + 1] == '2' && (uri[i + 2] == 'F' || uri[i + 2] == 'f')) {
 			if (len > MAX_PATH)
 				return -1;
-			req->raw_path = arena_strndup(req->arena, uri, len);
-			return req->raw_path ? 0 : -1;
+			const char *decoded = percent_decode(req->arena, uri, len, false, &decoded_len);
+			if (decoded && strcmp(decoded, req->path) == 0)
+				req->raw_path = arena_strndup(req->arena, uri, len);
+			return 0;
 		}
 	}
 	return 0;
@@ -290,34 +295,25 @@ static bool json_value_ok(json_object *o, int depth)
 	}
 }
 
-/* A body up to this size leaves the shared tokener's buffer small. */
-#define JSON_TOKENER_KEEP_MAX 8192
-
 /* One JSON value, strictly: the whole input, nothing json-c lets slip. */
 static json_object *json_parse_strict(const char *s, size_t len)
 {
-	/* One tokener per process, reset for each body; let go after a body
-	 * large enough to have grown its buffer, so a worker keeps no more. */
-	static json_tokener *tok;
 	size_t end;
+	json_tokener *tok;
 	json_object *root;
 
 	if (len > INT32_MAX || json_has_single_quotes(s, len))
 		return NULL;
-	if (tok) {
-		json_tokener_reset(tok);
-	} else {
-		tok = json_tokener_new_ex(MAX_JSON_DEPTH);
-		if (!tok)
-			return NULL;
-		json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	}
+	/* A new tokener for every body: json_tokener_reset leaves state
+	 * behind (a pending high surrogate of a body that failed would be
+	 * joined to the next body's first \u escape). */
+	tok = json_tokener_new_ex(MAX_JSON_DEPTH);
+	if (!tok)
+		return NULL;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	root = json_tokener_parse_ex(tok, s, (int)len);
 	end = json_tokener_get_parse_end(tok);
-	if (len > JSON_TOKENER_KEEP_MAX) {
-		json_tokener_free(tok);
-		tok = NULL;
-	}
+	json_tokener_free(tok);
 	if (!root || end != len || !json_value_ok(root, 0)) {
 		json_object_put(root);
 		return NULL;

@@ -51,10 +51,29 @@ const char *router_route_name(size_t i)
 	return i < n_routes ? routes[i].name : "none";
 }
 
+/* Whether a decoded raw segment names something: none of its '/'-separated
+ * parts is empty, "." or "..". */
+static bool segment_clean(const char *s, size_t n)
+{
+	size_t part = 0;
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && s[i] != '/') {
+			part++;
+			continue;
+		}
+		const char *p = s + i - part;
+		if (part == 0 || (part == 1 && p[0] == '.') || (part == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		part = 0;
+	}
+	return true;
+}
+
 /* Matches path against pattern segment by segment; a ":name" segment takes
  * any non-empty segment. decode: path is req->raw_path, whose segments are
  * percent-decoded one at a time, so that a decoded slash stays in its
- * segment: only a ":name" can take it. Values go to vals when it is given. */
+ * segment: only a ":name" can take it, and never with an empty, "." or
+ * ".." part. Values go to vals when it is given. */
 static bool pattern_match(const char *pattern, const char *path, bool decode, struct request *req,
 			  const char **vals, size_t *n_vals)
 {
@@ -69,7 +88,8 @@ static bool pattern_match(const char *pattern, const char *path, bool decode, st
 		size_t sl = se ? (size_t)(se - path) : strlen(path);
 		const char *seg = path;
 		size_t seg_len = sl;
-		if (decode && !(seg = percent_decode(req->arena, path, sl, false, &seg_len)))
+		if (decode && (!(seg = percent_decode(req->arena, path, sl, false, &seg_len)) ||
+			       !segment_clean(seg, seg_len)))
 			return false;
 		if (pattern[0] == ':') {
 			if (seg_len == 0 || nv >= 4)

@@ -7,37 +7,28 @@
 #include <openssl/evp.h>
 #include <openssl/core_names.h>
 #include <openssl/rand.h>
-#include <string.h>
 
-/* The process's HMAC-SHA256 context, keyed with the pepper it was last
- * given (a reload may bring another). HMAC() fetches the algorithms by name
- * and keys a new context on every call: most of a digest's cost. */
-static struct {
-	EVP_MAC_CTX *ctx;
-	unsigned char key[SECRET_MAX];
-	size_t key_len;
-} hmac;
-
+/* The process's HMAC-SHA256 context, keyed again for every digest (a
+ * reload may bring another pepper; and OpenSSL before 3.0.3 ignores a
+ * re-initialisation without a key). HMAC() would fetch HMAC and SHA-256 by
+ * name and allocate a context each time: most of a digest's cost. */
 static EVP_MAC_CTX *hmac_keyed(const unsigned char *pepper, size_t pepper_len)
 {
-	if (hmac.ctx && hmac.key_len == pepper_len && CRYPTO_memcmp(hmac.key, pepper, pepper_len) == 0)
-		return EVP_MAC_init(hmac.ctx, NULL, 0, NULL) ? hmac.ctx : NULL;	/* same key, state reset */
-	EVP_MAC_CTX_free(hmac.ctx);
-	OPENSSL_cleanse(hmac.key, sizeof hmac.key);
-	hmac.key_len = 0;
-	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	hmac.ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
-	EVP_MAC_free(mac);	/* the context holds its own reference */
-	char digest[] = "SHA256";
-	OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end() };
-	if (!hmac.ctx || !EVP_MAC_init(hmac.ctx, pepper, pepper_len, params)) {
-		EVP_MAC_CTX_free(hmac.ctx);
-		hmac.ctx = NULL;
-		return NULL;
+	static EVP_MAC_CTX *ctx;
+	if (!ctx) {
+		EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+		EVP_MAC_CTX *fresh = mac ? EVP_MAC_CTX_new(mac) : NULL;
+		EVP_MAC_free(mac);	/* the context holds its own reference */
+		char digest[] = "SHA256";
+		OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+					OSSL_PARAM_construct_end() };
+		if (!fresh || !EVP_MAC_CTX_set_params(fresh, params)) {
+			EVP_MAC_CTX_free(fresh);
+			return NULL;
+		}
+		ctx = fresh;
 	}
-	memcpy(hmac.key, pepper, pepper_len);
-	hmac.key_len = pepper_len;
-	return hmac.ctx;
+	return EVP_MAC_init(ctx, pepper, pepper_len, NULL) ? ctx : NULL;
 }
 
 int token_digest(const unsigned char *pepper, size_t pepper_len, const char *token, size_t len,

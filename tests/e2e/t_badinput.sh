@@ -322,7 +322,7 @@ unicode confusable project path -> 404|POST|@S@/allowed|@AUTH@|project=b%d0%b0d-
 ../../etc/passwd as the lfs project -> 404|POST|@S@/lfs_authenticate|@AUTH@|key_id=5001&project=../../etc/passwd|404|@M404@
 traversal in the project_info id -> 404|GET|@K@/project_info?id=..%2F..%2Fetc%2Fpasswd|@KAS@^^@AGENT@||404|@M404@
 a project's full path with %2F as namespaces :id -> 404 namespace|GET|@NS@/bad-group%2Fbad-project/gitlab_subscription|@ADMIN@||404|@NS404@
-%2F..%2F as namespaces :id -> 404 namespace|GET|@NS@/bad-group%2F..%2Fbad-group/gitlab_subscription|@ADMIN@||404|@NS404@
+..%2F in namespaces :id: nginx normalises it away, no route -> 404|GET|@NS@/..%2Fbad-group%2Fbad-project/gitlab_subscription|@ADMIN@||404|@E404@
 %2F in a literal segment -> 404 from the router|POST|/api/v4/internal%2Fallowed|@AUTH@|key_id=5001&project=bad-group/bad-project&@PULL@|404|@E404@
 lfs gl_repository past int64 -> 400|POST|@S@/lfs_authenticate|@AUTH@|key_id=5001&gl_repository=project-99999999999999999999|400|@GLRINV@
 allowed gl_repository wiki- -> 400|POST|@S@/allowed|@AUTH@|key_id=5001&gl_repository=wiki-&@PULL@|400|@GLRINV@

@@ -70,6 +70,25 @@ static bool ref_decode(const char *s, size_t len, char *out, size_t *out_len)
 	return utf8_valid(out, o);
 }
 
+/* Reference: a decoded segment may hold slashes, but no empty, "." or ".."
+ * part between them. */
+static bool ref_parts_ok(const char *s, size_t n)
+{
+	char part[MAX_PATH + 1];
+	size_t start = 0;
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && s[i] != '/')
+			continue;
+		size_t len = i - start;
+		memcpy(part, s + start, len);
+		part[len] = '\0';
+		if (len == 0 || strcmp(part, ".") == 0 || strcmp(part, "..") == 0)
+			return false;
+		start = i + 1;
+	}
+	return true;
+}
+
 /* Reference for a raw path: each segment decoded, then as ref_match. The
  * values point into buf. */
 static bool ref_match_raw(const char *pattern, const char *raw, char *buf, const char **vals, size_t *vlen,
@@ -81,7 +100,7 @@ static bool ref_match_raw(const char *pattern, const char *raw, char *buf, const
 			return false;
 		pattern++, raw++;
 		size_t pl = strcspn(pattern, "/"), sl = strcspn(raw, "/"), dl;
-		if (!ref_decode(raw, sl, buf, &dl))
+		if (!ref_decode(raw, sl, buf, &dl) || !ref_parts_ok(buf, dl))
 			return false;
 		if (pattern[0] == ':') {
 			if (dl == 0 || *nv >= 4)
@@ -140,8 +159,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *vals[4];
 	size_t vlen[4], nv = 0;
 	static char decoded[MAX_PATH + 1];
-	if (req.raw_path)
+	if (req.raw_path) {	/* kept only when it is, decoded, the path */
+		size_t dl;
 		CHECK(strlen(req.raw_path) <= MAX_PATH && strstr(req.raw_path, "%2") != NULL);
+		CHECK(ref_decode(req.raw_path, strlen(req.raw_path), decoded, &dl) && dl == strlen(req.path) &&
+		      memcmp(decoded, req.path, dl) == 0);
+	}
 	for (size_t i = 0; i < n_routes && !want; i++) {
 		if (!(req.raw_path ? ref_match_raw(routes[i].pattern, req.raw_path, decoded, vals, vlen, &nv)
 				   : ref_match(routes[i].pattern, req.path, vals, vlen, &nv)))

@@ -119,6 +119,22 @@ START_TEST(json_refused)
 }
 END_TEST
 
+/* One body's failure leaves nothing behind for the next: a high surrogate
+ * left pending must not join the next body's first \u escape (gitlab-shell
+ * sends & < > as \u0026 \u003c \u003e). */
+START_TEST(json_bodies_are_independent)
+{
+	static const char *const poison[] = { "{\"a\":\"\\ud800", "{\"a\":\"\\ud800\\uzzzz\"}", "{\"a\":\"\\ud800\"}" };
+	for (size_t i = 0; i < sizeof poison / sizeof poison[0]; i++) {
+		parse("", "application/json", poison[i]);	/* refused or not: what it leaves counts */
+		request_release(&req);
+		ck_assert_int_eq(parse("", "application/json", "{\"changes\":\"refs/heads/a\\u0026b\"}"), 0);
+		ck_assert_str_eq(str("changes"), "refs/heads/a&b");
+		request_release(&req);
+	}
+}
+END_TEST
+
 START_TEST(json_depth_limited)
 {
 	char body[200];
@@ -221,6 +237,35 @@ START_TEST(path_sources)
 	ck_assert_str_eq(req.path, "/api/v4/internal/check");
 	ck_assert_int_eq(request_init(&req, &arena, bad, &err), -1);
 	ck_assert_int_eq(err.status, 400);
+	ck_assert_ptr_null(req.raw_path);
+}
+END_TEST
+
+/* The raw path is kept for an encoded slash only when, decoded, it is the
+ * path the web server gave: not past a prefix, a rewrite or normalisation. */
+START_TEST(raw_path_only_when_it_is_the_path)
+{
+	char *same[] = { "REQUEST_METHOD=GET", "DOCUMENT_URI=/api/v4/namespaces/a/b/gitlab_subscription",
+			 "REQUEST_URI=/api/v4/namespaces/a%2Fb/gitlab_subscription?x=%2F", NULL };
+	char *split[] = { "REQUEST_METHOD=GET", "SCRIPT_NAME=/api/v4", "PATH_INFO=/namespaces/a/b/minutes",
+			  "REQUEST_URI=/api/v4/namespaces/a%2fb/minutes", NULL };
+	char *prefix[] = { "REQUEST_METHOD=GET", "SCRIPT_NAME=/api/v4", "PATH_INFO=/namespaces/a/b/minutes",
+			   "REQUEST_URI=/gitlab/api/v4/namespaces/a%2Fb/minutes", NULL };
+	char *dots[] = { "REQUEST_METHOD=GET", "DOCUMENT_URI=/api/v4/internal/x/gitlab_subscription",
+			 "REQUEST_URI=/api/v4/namespaces/..%2F..%2Finternal%2Fx/gitlab_subscription", NULL };
+	char *query_only[] = { "REQUEST_METHOD=GET", "DOCUMENT_URI=/api/v4/internal/check",
+			       "REQUEST_URI=/api/v4/internal/check?id=a%2Fb", NULL };
+	ck_assert_int_eq(request_init(&req, &arena, same, &err), 0);
+	ck_assert_str_eq(req.raw_path, "/api/v4/namespaces/a%2Fb/gitlab_subscription");
+	ck_assert_int_eq(request_init(&req, &arena, split, &err), 0);
+	ck_assert_str_eq(req.raw_path, "/api/v4/namespaces/a%2fb/minutes");
+	ck_assert_int_eq(request_init(&req, &arena, prefix, &err), 0);
+	ck_assert_ptr_null(req.raw_path);
+	ck_assert_int_eq(request_init(&req, &arena, dots, &err), 0);
+	ck_assert_ptr_null(req.raw_path);
+	ck_assert_str_eq(req.path, "/api/v4/internal/x/gitlab_subscription");
+	ck_assert_int_eq(request_init(&req, &arena, query_only, &err), 0);
+	ck_assert_ptr_null(req.raw_path);
 }
 END_TEST
 
@@ -265,6 +310,8 @@ Suite *suite_request(void)
 	tcase_add_test(tc, json_integer_ids);
 	tcase_add_loop_test(tc, json_refused, 0, sizeof bad_json / sizeof bad_json[0]);
 	tcase_add_test(tc, json_depth_limited);
+	tcase_add_test(tc, json_bodies_are_independent);
+	tcase_add_test(tc, raw_path_only_when_it_is_the_path);
 	tcase_add_test(tc, empty_json_body_is_an_empty_object);
 	tcase_add_test(tc, json_string_holding_an_object);
 	tcase_add_test(tc, multipart_refused);

@@ -85,6 +85,12 @@ static const struct {
 	{ "GET", "/api/v4//namespaces/group%2Fsub/gitlab_subscription", ROUTE_NOT_FOUND, NULL, NULL },
 	{ "GET", "/api/v4/namespaces/bad%00%2Fnul/gitlab_subscription", ROUTE_NOT_FOUND, NULL, NULL },
 	{ "GET", "/api/v4/namespaces/bad%zz%2F/gitlab_subscription", ROUTE_NOT_FOUND, NULL, NULL },
+	{ "GET", "/api/v4/namespaces/..%2Fgroup/gitlab_subscription", ROUTE_NOT_FOUND, NULL, NULL },
+	{ "GET", "/api/v4/namespaces/group%2F./gitlab_subscription", ROUTE_NOT_FOUND, NULL, NULL },
+	{ "GET", "/api/v4/namespaces/group%2F%2Fsub/gitlab_subscription", ROUTE_NOT_FOUND, NULL, NULL },
+	{ "GET", "/api/v4/namespaces/%2Fgroup/gitlab_subscription", ROUTE_NOT_FOUND, NULL, NULL },
+	{ "GET", "/api/v4/namespaces/group%2F/gitlab_subscription", ROUTE_NOT_FOUND, NULL, NULL },
+	{ "GET", "/api/v4/namespaces/gr.oup%2F.sub%2F..x/gitlab_subscription", ROUTE_FOUND, "gr.oup/.sub/..x", NULL },
 };
 
 START_TEST(raw_path_with_encoded_slash)
