@@ -18,6 +18,7 @@
 #define RECOVERY_CODES 10
 #define RECOVERY_CODE_BYTES 8		/* 16 hex characters, as devise-two-factor */
 #define RECOVERY_HASH_ITERATIONS 10000	/* PBKDF2-HMAC-SHA256 */
+#define RECOVERY_HASH_MAX 96		/* "pbkdf2-sha256$10000$" + 24 + "$" + 44 = 89 */
 #define TOKEN_CHARS 20			/* Devise.friendly_token(20) */
 #define TOKEN_NAME_MAX 255
 
@@ -102,11 +103,9 @@ void api_two_factor_recovery_codes(struct request *req, struct response *res, st
 	/* The whole set is replaced in one UPDATE, so concurrent requests leave
 	 * exactly one response's codes valid. */
 	char codes[RECOVERY_CODES][2 * RECOVERY_CODE_BYTES + 1];
-	size_t cap = RECOVERY_CODES * 96 + 3, used = 0;
-	char *array = arena_alloc(req->arena, cap);
-	if (!array)
+	struct pg_array hashes;
+	if (!pg_array_init(req, &hashes, RECOVERY_CODES * (2 * RECOVERY_HASH_MAX + 8) + 3))
 		return;
-	array[used++] = '{';
 	for (int i = 0; i < RECOVERY_CODES; i++) {
 		unsigned char raw[RECOVERY_CODE_BYTES];
 		if (RAND_bytes(raw, sizeof raw) != 1)
@@ -115,11 +114,12 @@ void api_two_factor_recovery_codes(struct request *req, struct response *res, st
 			snprintf(codes[i] + 2 * b, 3, "%02x", raw[b]);
 		OPENSSL_cleanse(raw, sizeof raw);
 		char *h = hash_recovery_code(req, codes[i]);
-		if (!h)
+		if (!h || !pg_array_add(&hashes, h, strlen(h))) {
+			OPENSSL_cleanse(codes, sizeof codes);
 			return;
-		used += (size_t)snprintf(array + used, cap - used, "%s\"%s\"", i ? "," : "", h);
+		}
 	}
-	snprintf(array + used, cap - used, "}");
+	const char *array = pg_array_end(&hashes);
 
 	char user_id[24];
 	snprintf(user_id, sizeof user_id, "%lld", actor.user_id);
@@ -156,6 +156,7 @@ static const char *const valid_scopes[] = {
 	"api", "read_api", "read_registry", "read_repository", "read_user", "write_registry", "write_repository",
 };
 #define N_SCOPES (sizeof valid_scopes / sizeof valid_scopes[0])
+#define SCOPE_NAME_MAX 16	/* "write_repository", the longest */
 
 static bool scope_valid(const char *s)
 {
@@ -255,14 +256,12 @@ void api_personal_access_token(struct request *req, struct response *res, struct
 	}
 	/* The scopes as a PostgreSQL array literal, duplicates dropped; the
 	 * first invalid scope is named, as GitLab does. */
-	size_t cap = n_scopes * 20 + 3, used = 0;
-	char *array = arena_alloc(req->arena, cap);
+	struct pg_array list;
 	json_object *echo = json_object_new_array();
-	if (!array || !echo) {
+	if (!pg_array_init(req, &list, n_scopes * (2 * SCOPE_NAME_MAX + 8) + 3) || !echo) {
 		json_object_put(echo);
 		return;
 	}
-	array[used++] = '{';
 	for (size_t i = 0; i < n_scopes; i++) {
 		if (!scope_valid(scopes[i])) {
 			json_object_put(echo);
@@ -279,10 +278,13 @@ void api_personal_access_token(struct request *req, struct response *res, struct
 			seen = seen || strcmp(scopes[k], scopes[i]) == 0;
 		if (seen)
 			continue;
-		used += (size_t)snprintf(array + used, cap - used, "%s%s", used > 1 ? "," : "", scopes[i]);
+		if (!pg_array_add(&list, scopes[i], strlen(scopes[i]))) {
+			json_object_put(echo);
+			return;
+		}
 		json_object_array_add(echo, json_object_new_string(scopes[i]));
 	}
-	snprintf(array + used, cap - used, "}");
+	const char *array = pg_array_end(&list);
 	if (expires_at && expires_len == 0)
 		expires_at = NULL;	/* blank: no expiry */
 	if (expires_at && !date_valid(expires_at, expires_len)) {

@@ -1,10 +1,12 @@
 /* What the handlers share: the list of their statements, running one with
- * the answer to a database failure, and reading a result's columns. */
+ * the answer to a database failure, reading a result's columns, and
+ * building a text[] parameter. */
 #include "config.h"
 #include "api/api.h"
 #include "arena.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* The statements of allowed.c and lfs.c. */
 extern const struct db_stmt *const git_access_statements[];
@@ -74,6 +76,48 @@ const char *col_text(struct request *req, PGresult *r, int col)
 json_object *col_json_string(PGresult *r, int col)
 {
 	return PQgetisnull(r, 0, col) ? NULL : json_object_new_string(PQgetvalue(r, 0, col));
+}
+
+bool pg_array_init(struct request *req, struct pg_array *a, size_t cap)
+{
+	a->buf = arena_alloc(req->arena, cap);
+	a->len = 0;
+	a->cap = cap;
+	if (!a->buf)
+		return false;
+	a->buf[a->len++] = '{';
+	a->buf[a->len] = '\0';
+	return true;
+}
+
+bool pg_array_add(struct pg_array *a, const char *s, size_t len)
+{
+	if (a->len + 2 * len + 8 > a->cap)
+		return false;
+	if (a->len > 1)
+		a->buf[a->len++] = ',';
+	if (!s) {
+		memcpy(a->buf + a->len, "NULL", 4);
+		a->len += 4;
+	} else {
+		a->buf[a->len++] = '"';
+		for (size_t i = 0; i < len; i++) {
+			if (s[i] == '"' || s[i] == '\\')
+				a->buf[a->len++] = '\\';
+			a->buf[a->len++] = s[i];
+		}
+		a->buf[a->len++] = '"';
+	}
+	a->buf[a->len] = '}';
+	a->buf[a->len + 1] = '\0';
+	return true;
+}
+
+const char *pg_array_end(struct pg_array *a)
+{
+	if (a->len == 1)
+		a->buf[1] = '}', a->buf[2] = '\0';
+	return a->buf;
 }
 
 PGresult *api_query(struct app *app, const struct db_stmt *stmt, const char *const *params, struct response *res)

@@ -30,6 +30,19 @@ long long col_int(PGresult *r, int col, long long dflt);
 const char *col_text(struct request *req, PGresult *r, int col);
 json_object *col_json_string(PGresult *r, int col);
 
+/* A PostgreSQL array literal built in the request's arena, for a text[]
+ * parameter: {"a","b",NULL}. pg_array_add quotes an element (\ before " and
+ * \) or writes NULL for s == NULL; it fails (false) rather than overrun the
+ * cap given to pg_array_init, which must allow 2 * len + 8 bytes an
+ * element and 3 more. */
+struct pg_array {
+	char *buf;
+	size_t len, cap;
+};
+bool pg_array_init(struct request *req, struct pg_array *a, size_t cap);
+bool pg_array_add(struct pg_array *a, const char *s, size_t len);
+const char *pg_array_end(struct pg_array *a);
+
 /* db_exec on the worker's connection: the result (PQclear it), or NULL
  * with the failure's response written. */
 PGresult *api_query(struct app *app, const struct db_stmt *stmt, const char *const *params, struct response *res);

@@ -53,56 +53,6 @@ const struct db_stmt reconciliations_upsert = {
 	4, false,
 };
 
-/* A PostgreSQL array literal being built: {a,"b",NULL}. */
-struct pg_array {
-	char *buf;
-	size_t len, cap;
-};
-
-static bool pg_array_init(struct request *req, struct pg_array *a, size_t cap)
-{
-	a->buf = arena_alloc(req->arena, cap);
-	a->len = 0;
-	a->cap = cap;
-	if (!a->buf)
-		return false;
-	a->buf[a->len++] = '{';
-	a->buf[a->len] = '\0';
-	return true;
-}
-
-/* Appends an element, quoted (with \ before " and \) unless NULL; the
- * caller sizes the buffer for 2 * len + 8 bytes an element. */
-static bool pg_array_add(struct pg_array *a, const char *s, size_t len)
-{
-	if (a->len + 2 * len + 8 > a->cap)
-		return false;
-	if (a->len > 1)
-		a->buf[a->len++] = ',';
-	if (!s) {
-		memcpy(a->buf + a->len, "NULL", 4);
-		a->len += 4;
-	} else {
-		a->buf[a->len++] = '"';
-		for (size_t i = 0; i < len; i++) {
-			if (s[i] == '"' || s[i] == '\\')
-				a->buf[a->len++] = '\\';
-			a->buf[a->len++] = s[i];
-		}
-		a->buf[a->len++] = '"';
-	}
-	a->buf[a->len] = '}';
-	a->buf[a->len + 1] = '\0';
-	return true;
-}
-
-static const char *pg_array_end(struct pg_array *a)
-{
-	if (a->len == 1)
-		a->buf[1] = '}', a->buf[2] = '\0';
-	return a->buf;
-}
-
 /* The array parameter NAME of a JSON body; NULL with the Grape error
  * written into errs when missing or not an array of objects. */
 static json_object *object_array(struct request *req, const char *name, size_t max, struct grape_errors *errs)
