@@ -2,6 +2,7 @@
 #include "config.h"
 #include "token.h"
 #include "secret.h"
+#include "util.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -34,7 +35,6 @@ static EVP_MAC_CTX *hmac_keyed(const unsigned char *pepper, size_t pepper_len)
 int token_digest(const unsigned char *pepper, size_t pepper_len, const char *token, size_t len,
 		 char out[TOKEN_DIGEST_HEX + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	size_t mdlen = 0;
 
@@ -45,11 +45,7 @@ int token_digest(const unsigned char *pepper, size_t pepper_len, const char *tok
 	if (!ctx || !EVP_MAC_update(ctx, (const unsigned char *)token, len) ||
 	    !EVP_MAC_final(ctx, md, &mdlen, sizeof md) || mdlen != 32)
 		return -1;
-	for (unsigned i = 0; i < mdlen; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[TOKEN_DIGEST_HEX] = '\0';
+	hex_encode(md, mdlen, out);
 	OPENSSL_cleanse(md, sizeof md);
 	return 0;
 }

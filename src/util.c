@@ -128,6 +128,16 @@ int sha256(const void *data, size_t len, unsigned char out[SHA256_LEN])
 	return 0;
 }
 
+void hex_encode(const unsigned char *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
 size_t base64_encode(const unsigned char *in, size_t len, char *out)
 {
 	return (size_t)EVP_EncodeBlock((unsigned char *)out, in, (int)len);

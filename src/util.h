@@ -21,6 +21,9 @@ bool utf8_valid(const char *s, size_t len);
  * hold 3 * (len / 4) + 3 bytes. */
 long base64_decode(const char *in, size_t len, unsigned char *out);
 
+/* Lower-case hex of in into out (2 * len + 1 bytes, NUL included). */
+void hex_encode(const unsigned char *in, size_t len, char *out);
+
 #define SHA256_LEN 32
 /* SHA-256 of data into out; -1 if OpenSSL fails. */
 int sha256(const void *data, size_t len, unsigned char out[SHA256_LEN]);

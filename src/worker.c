@@ -63,10 +63,11 @@ static const char *request_id(struct request *req)
 			return id;
 	}
 	unsigned char raw[8];
-	if (RAND_bytes(raw, sizeof raw) != 1)
+	char *text = arena_alloc(req->arena, 2 * sizeof raw + 1);
+	if (!text || RAND_bytes(raw, sizeof raw) != 1)
 		return NULL;
-	return arena_printf(req->arena, "%02x%02x%02x%02x%02x%02x%02x%02x", raw[0], raw[1], raw[2], raw[3],
-			    raw[4], raw[5], raw[6], raw[7]);
+	hex_encode(raw, sizeof raw, text);
+	return text;
 }
 
 static void dispatch(struct fcgi_conn *c, struct app *app, struct request *req, struct response *res,

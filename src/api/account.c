@@ -110,8 +110,7 @@ void api_two_factor_recovery_codes(struct request *req, struct response *res, st
 		unsigned char raw[RECOVERY_CODE_BYTES];
 		if (RAND_bytes(raw, sizeof raw) != 1)
 			return;
-		for (int b = 0; b < RECOVERY_CODE_BYTES; b++)
-			snprintf(codes[i] + 2 * b, 3, "%02x", raw[b]);
+		hex_encode(raw, sizeof raw, codes[i]);
 		OPENSSL_cleanse(raw, sizeof raw);
 		char *h = hash_recovery_code(req, codes[i]);
 		if (!h || !pg_array_add(&hashes, h, strlen(h))) {

@@ -536,12 +536,13 @@ static int store_moved_message(struct access *ac, const struct repo_ref *ref, st
 	char user_id[24];
 	snprintf(user_id, sizeof user_id, "%lld", ac->actor->user_id);
 	const char *params[] = { user_id, ac->repo.gl_repository, message };
-	PGresult *r;
-	int rc = message ? db_exec(ac->app->db, &allowed_store_moved, params, &r) : DB_ERROR;
-	if (rc != DB_OK) {
-		api_db_failure(res, rc);
+	if (!message) {
+		response_message(res, 500, "500 Internal Server Error");
 		return -1;
 	}
+	PGresult *r = api_query(ac->app, &allowed_store_moved, params, res);
+	if (!r)
+		return -1;
 	PQclear(r);
 	return 0;
 }

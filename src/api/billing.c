@@ -112,10 +112,10 @@ static bool admin_token_check(struct request *req, struct response *res, struct 
 	if (!r)
 		return false;
 	bool found = PQntuples(r) == 1;
-	bool dead = found && PQgetvalue(r, 0, 0)[0] == 't';
-	bool api = found && PQgetvalue(r, 0, 1)[0] == 't';
-	bool active = found && PQgetvalue(r, 0, 2)[0] == 't';
-	bool admin = found && PQgetvalue(r, 0, 3)[0] == 't';
+	bool dead = found && col_flag(r, 0);
+	bool api = found && col_flag(r, 1);
+	bool active = found && col_flag(r, 2);
+	bool admin = found && col_flag(r, 3);
 	PQclear(r);
 	if (!found || dead)
 		return unauthorized(res), false;
@@ -174,8 +174,8 @@ bool namespace_find(struct response *res, struct app *app, const char *id_or_pat
 		return false;
 	bool found = PQntuples(r) == 1;
 	if (found) {
-		parse_id(PQgetvalue(r, 0, 0), strlen(PQgetvalue(r, 0, 0)), &ns->id);
-		ns->top_level = PQgetvalue(r, 0, 1)[0] == 't';
+		ns->id = col_int(r, 0, 0);
+		ns->top_level = col_flag(r, 1);
 	} else {
 		response_message(res, 404, not_found);
 	}

@@ -207,7 +207,7 @@ void api_minutes_move(struct request *req, struct response *res, struct app *app
 	PGresult *r = api_query(app, &minutes_move_packs, params, res);
 	if (!r)
 		return;
-	bool shared = PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+	bool shared = PQntuples(r) == 1 && col_flag(r, 0);
 	PQclear(r);
 	if (!shared)
 		response_message(res, 400, "400 Bad request - Both namespaces must share the same owner");

@@ -145,7 +145,7 @@ static void add_message(json_object *list, const char *text, const char *type)
 static void merge_request_links(struct request *req, struct app *app, PGresult *r, const struct change *changes,
 				long n, json_object *messages)
 {
-	if (PQgetisnull(r, 0, 1) || PQgetvalue(r, 0, 3)[0] != 't')
+	if (PQgetisnull(r, 0, 1) || !col_flag(r, 3))
 		return;
 	const char *path = PQgetvalue(r, 0, 1);
 	const char *default_branch = PQgetisnull(r, 0, 2) ? NULL : PQgetvalue(r, 0, 2);
@@ -238,7 +238,7 @@ void api_post_receive(struct request *req, struct response *res, struct app *app
 		response_message(res, 500, "500 Internal Server Error");
 		return;
 	}
-	if (PQgetvalue(r, 0, 0)[0] != 't') {
+	if (!col_flag(r, 0)) {
 		char esc[300];
 		log_warn("Reference counter for %s decreased when its value was less than 1. Resetting the counter.",
 			 log_escape(esc, sizeof esc, gl_repository));

@@ -152,12 +152,7 @@ int repo_hashed_path(const char *prefix, long long id, const char *suffix, char 
 	if (sha256(decimal, (size_t)n, digest) < 0)
 		return -1;
 	/* Not snprintf per byte: that was 16 % of an /allowed's instructions. */
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < sizeof digest; i++) {
-		hex[2 * i] = digits[digest[i] >> 4];
-		hex[2 * i + 1] = digits[digest[i] & 15];
-	}
-	hex[2 * sizeof digest] = '\0';
+	hex_encode(digest, sizeof digest, hex);
 	n = snprintf(out, size, "%s/%.2s/%.2s/%s%s", prefix, hex, hex + 2, hex, suffix);
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }

@@ -98,7 +98,7 @@ static json_object *subscription_entity(PGresult *r)
 		return o;
 	}
 	const char *code = PQgetisnull(r, 0, 0) ? NULL : PQgetvalue(r, 0, 0);
-	bool trial = PQgetvalue(r, 0, 2)[0] == 't', expired = PQgetvalue(r, 0, 10)[0] == 't';
+	bool trial = col_flag(r, 2), expired = col_flag(r, 10);
 	long long seats = col_int(r, 4, 0), in_use = col_int(r, 5, 0), max_used = col_int(r, 6, 0);
 	bool paid = false;
 	for (size_t i = 0; code && i < sizeof paid_plans / sizeof paid_plans[0]; i++)
@@ -109,7 +109,7 @@ static json_object *subscription_entity(PGresult *r)
 	json_object_object_add(plan, "name", col_json_string(r, 1));
 	json_object_object_add(plan, "trial", json_object_new_boolean(trial));
 	json_object_object_add(plan, "auto_renew",
-			       PQgetisnull(r, 0, 3) ? NULL : json_object_new_boolean(PQgetvalue(r, 0, 3)[0] == 't'));
+			       PQgetisnull(r, 0, 3) ? NULL : json_object_new_boolean(col_flag(r, 3)));
 	json_object_object_add(plan, "upgradable",
 			       json_object_new_boolean(paid && !expired && strcmp(code, TOP_PLAN) != 0));
 	json_object_object_add(usage, "seats_in_subscription", json_object_new_int64(seats));

@@ -71,6 +71,18 @@ START_TEST(base64_strict)
 }
 END_TEST
 
+START_TEST(hex_encoding)
+{
+	const unsigned char in[] = { 0x00, 0x0f, 0xa5, 0xff, 0x10 };
+	char out[2 * sizeof in + 1];
+	memset(out, 'x', sizeof out);
+	hex_encode(in, sizeof in, out);
+	ck_assert_str_eq(out, "000fa5ff10");
+	hex_encode(in, 0, out);
+	ck_assert_str_eq(out, "");
+}
+END_TEST
+
 /* Matches `printf %s glpat-example | openssl dgst -sha256 -hmac pepper`. */
 START_TEST(token_digests)
 {
@@ -149,6 +161,7 @@ Suite *suite_util(void)
 	tcase_add_loop_test(tc, id_parsing, 0, sizeof id_cases / sizeof id_cases[0]);
 	tcase_add_loop_test(tc, utf8_validation, 0, sizeof utf8_cases / sizeof utf8_cases[0]);
 	tcase_add_test(tc, base64_strict);
+	tcase_add_test(tc, hex_encoding);
 	tcase_add_test(tc, token_digests);
 	tcase_add_test(tc, random_tokens);
 	tcase_add_test(tc, utc_timestamps);
