@@ -67,44 +67,62 @@ out:
 	return valid;
 }
 
+/* Whether every secret_token parameter (query and body) says the same. */
+static bool secret_token_consistent(const struct request *req, const struct param *param)
+{
+	for (size_t i = 0; i < req->n_params; i++) {
+		const struct param *p = &req->params[i];
+		if (strcmp(p->name, "secret_token") == 0 &&
+		    (p->type != PARAM_STRING || p->len != param->len || memcmp(p->str, param->str, p->len) != 0))
+			return false;
+	}
+	return true;
+}
+
+/* Whether the Gitlab-Shared-Secret header decodes to the secret. */
+static bool shared_secret_header_matches(const struct secrets *s, const char *header)
+{
+	size_t hl = strlen(header);
+	unsigned char decoded[MAX_HEADER_VALUE / 4 * 3 + 3];
+	if (hl > MAX_HEADER_VALUE)
+		return false;
+	long dl = base64_decode(header, hl, decoded);
+	bool match = dl > 0 && auth_secret_matches(s, (const char *)decoded, (size_t)dl);
+	/* What base64_decode may have written, not the whole buffer. */
+	OPENSSL_cleanse(decoded, hl / 4 * 3 + 3);
+	return match;
+}
+
+/* A request is authenticated when one credential it carries verifies: the
+ * secret (header or secret_token) or the JWT. gitlab-shell v14.0-v14.11 send
+ * the header beside a JWT signed with the secret file's raw bytes, trailing
+ * newline included, which GitLab of their time never checked; gitlab-shell
+ * from v14.13 sends the JWT alone. What stays refused is ambiguity: a
+ * repeated header, or secret parameters that disagree with each other or
+ * with the header. */
 bool auth_shell(const struct request *req, const struct secrets *s, time_t now)
 {
 	int n_header, n_jwt;
 	const char *header = request_env(req, "HTTP_GITLAB_SHARED_SECRET", &n_header);
 	const char *jwt = request_env(req, "HTTP_GITLAB_SHELL_API_REQUEST", &n_jwt);
 	const struct param *param = request_param(req, "secret_token");
+	bool secret_ok = false;
 
 	if (n_header > 1 || n_jwt > 1)
 		return false;
-	if (param) {
-		/* Given twice (query and body) it must agree with itself. */
-		for (size_t i = 0; i < req->n_params; i++) {
-			const struct param *p = &req->params[i];
-			if (strcmp(p->name, "secret_token") == 0 &&
-			    (p->type != PARAM_STRING || p->len != param->len || memcmp(p->str, param->str, p->len) != 0))
-				return false;
-		}
-	}
+	/* The last secret_token wins; one without a value is absent. */
+	if (param && param->type == PARAM_NULL)
+		param = NULL;
+	if (param && !secret_token_consistent(req, param))
+		return false;
 	if (header) {
-		size_t hl = strlen(header);
-		unsigned char decoded[MAX_HEADER_VALUE / 4 * 3 + 3];
-		if (hl > MAX_HEADER_VALUE)
+		secret_ok = shared_secret_header_matches(s, header);
+		if (param && auth_secret_matches(s, param->str, param->len) != secret_ok)
 			return false;
-		long dl = base64_decode(header, hl, decoded);
-		bool match = dl > 0 && auth_secret_matches(s, (const char *)decoded, (size_t)dl);
-		/* What base64_decode may have written, not the whole buffer. */
-		OPENSSL_cleanse(decoded, hl / 4 * 3 + 3);
-		/* A parameter beside the header must say the same thing. */
-		if (!match || (param && !auth_secret_matches(s, param->str, param->len)))
-			return false;
-		/* So must a JWT beside it (gitlab-shell sends both). */
-		return !jwt || auth_shell_jwt_valid(s, jwt, now);
+	} else if (param) {
+		secret_ok = auth_secret_matches(s, param->str, param->len);
 	}
-	if (param)
-		return auth_secret_matches(s, param->str, param->len) && (!jwt || auth_shell_jwt_valid(s, jwt, now));
-	if (jwt)
-		return auth_shell_jwt_valid(s, jwt, now);
-	return false;
+	return secret_ok || (jwt && auth_shell_jwt_valid(s, jwt, now));
 }
 
 /* aud absent: accepted (GitLab 14.0 did not check it); a string or an array

@@ -22,9 +22,10 @@ bool auth_secret_matches(const struct secrets *s, const char *input, size_t len)
  * exp present and not past (with leeway), nbf and iat not in the future. */
 bool auth_shell_jwt_valid(const struct secrets *s, const char *token, time_t now);
 
-/* The shell authentication of a request: secret_token parameter or
- * Gitlab-Shared-Secret header (base64), else the JWT header. A repeated
- * header, or a parameter and a header that disagree, is refused. */
+/* The shell authentication of a request: true when one credential it
+ * carries verifies, the secret (secret_token parameter or the base64
+ * Gitlab-Shared-Secret header) or the Gitlab-Shell-Api-Request JWT. A
+ * repeated header, or a parameter and a header that disagree, is refused. */
 bool auth_shell(const struct request *req, const struct secrets *s, time_t now);
 
 /* Leeway of the KAS JWT's exp and nbf: kas signs exp = now + 5 s, so a

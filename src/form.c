@@ -71,10 +71,11 @@ int form_parse(struct arena *a, const char *s, size_t len,
 		size_t nlen = eq ? (size_t)(eq - pair) : plen;
 		size_t dn, dv;
 		char *name = form_decode(a, pair, nlen, &dn);
-		char *value = eq ? form_decode(a, eq + 1, plen - nlen - 1, &dv) : arena_strdup(a, "");
+		/* Rack reads "name" without "=" as nil, "name=" as "". */
+		char *value = eq ? form_decode(a, eq + 1, plen - nlen - 1, &dv) : NULL;
 		if (!eq)
 			dv = 0;
-		if (!name || !value)
+		if (!name || (eq && !value))
 			return FORM_BAD;
 		int rc = add(ctx, name, dn, value, dv);
 		if (rc != FORM_OK)

@@ -20,7 +20,8 @@ enum form_status { FORM_OK = 0, FORM_BAD = -1, FORM_TOO_MANY = -2, FORM_NOMEM = 
 
 /* Calls add(ctx, name, name_len, value, value_len) for each decoded pair of
  * s[0..len), in order; empty pairs ("a=1&&b=2") are skipped and a pair
- * without '=' has the value "". Stops with the first error from add. */
+ * without '=' has the value NULL (Rack's nil; "a=" is ""). Stops with the
+ * first error from add. */
 int form_parse(struct arena *a, const char *s, size_t len,
 	       int (*add)(void *ctx, const char *name, size_t name_len, const char *value, size_t value_len),
 	       void *ctx);

@@ -217,14 +217,16 @@ static int form_add(void *vctx, const char *name, size_t name_len, const char *v
 			fail(ctx->err, 400, "400 Bad request - too many values for one parameter");
 			return FORM_TOO_MANY;
 		}
-		p->items[p->n_items++] = value;
+		p->items[p->n_items++] = value ? value : "";
 		return FORM_OK;
 	}
 	struct param *p = param_new(req, name, ctx->err);
 	if (!p)
 		return FORM_TOO_MANY;
-	p->type = PARAM_STRING;
-	p->str = value;
+	/* "name" without "=" is nil, as Rack reads it: the parameter has no
+	 * value and counts as absent. */
+	p->type = value ? PARAM_STRING : PARAM_NULL;
+	p->str = value ? value : "";
 	p->len = value_len;
 	return FORM_OK;
 nomem:
@@ -426,7 +428,7 @@ int request_param_count(const struct request *req, const char *name)
 int request_param_id(const struct request *req, const char *name, long long *out)
 {
 	const struct param *p = request_param(req, name);
-	if (!p)
+	if (!p || p->type == PARAM_NULL)
 		return PARAM_ABSENT;
 	if ((p->type != PARAM_STRING && p->type != PARAM_INT) || parse_id(p->str, p->len, out) < 0)
 		return PARAM_INVALID;
@@ -436,7 +438,7 @@ int request_param_id(const struct request *req, const char *name, long long *out
 int request_param_string(const struct request *req, const char *name, const char **out, size_t *len)
 {
 	const struct param *p = request_param(req, name);
-	if (!p)
+	if (!p || p->type == PARAM_NULL)
 		return PARAM_ABSENT;
 	if (p->type != PARAM_STRING)
 		return PARAM_INVALID;

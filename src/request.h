@@ -77,6 +77,9 @@ int request_param_count(const struct request *req, const char *name);
 
 enum param_status { PARAM_ABSENT = 0, PARAM_OK = 1, PARAM_INVALID = -1 };
 
+/* A parameter without a value (JSON null, a form field without "=") is
+ * PARAM_ABSENT to the two readers below, as Grape treats nil. */
+
 /* A positive integer id, given as a JSON integer or a decimal string. */
 int request_param_id(const struct request *req, const char *name, long long *out);
 

@@ -429,12 +429,17 @@ static bool git_access_check(struct access *ac, struct verdict *v, struct respon
 
 /* --- parameters and the answer ------------------------------------------ */
 
-/* Grape's `requires`: every missing name in one message. */
-static int required_params(struct request *req, struct access *ac, struct response *res)
+/* GitLab's /allowed declares no parameters: GitAccess#check reads what it
+ * is given. Without an action no command exists (401 from check_command);
+ * without a protocol every protocol is allowed unless git_access_protocol
+ * restricts them; a download needs no changes. Where GitLab 14 fails with
+ * a 500 (NoMethodError on nil: a push without changes, or no protocol under
+ * a restriction), glia answers 400 "... is missing" before any query. */
+static int read_params(struct request *req, struct access *ac, struct response *res)
 {
 	static const char *const names[] = { "action", "changes", "protocol" };
 	const char **slots[] = { &ac->action, &ac->changes, &ac->protocol };
-	char missing[64] = "";
+	static const char *const absent[] = { "", "_any", "" };
 	size_t len;
 
 	for (size_t i = 0; i < 3; i++) {
@@ -443,16 +448,24 @@ static int required_params(struct request *req, struct access *ac, struct respon
 			response_error(res, 400, arena_printf(req->arena, "%s is invalid", names[i]));
 			return -1;
 		}
-		if (st == PARAM_ABSENT)
-			snprintf(missing + strlen(missing), sizeof missing - strlen(missing), "%s%s is missing",
-				 *missing ? ", " : "", names[i]);
+		if (st == PARAM_ABSENT) {
+			if (i == 1 && strcmp(ac->action, "git-receive-pack") == 0) {
+				response_error(res, 400, "changes is missing");
+				return -1;
+			}
+			*slots[i] = absent[i];
+			if (i == 1)
+				ac->changes_len = strlen(absent[i]);
+		}
 	}
-	if (*missing) {
-		response_error(res, 400, missing);
+	const char *only = ac->app->conf->git_access_protocol;
+	if (!*ac->protocol && only && *only) {
+		response_error(res, 400, "protocol is missing");
 		return -1;
 	}
 	/* gitlab-shell and Gitaly send ssh or http; GitLab uses web itself. */
-	if (strcmp(ac->protocol, "ssh") && strcmp(ac->protocol, "http") && strcmp(ac->protocol, "web")) {
+	if (*ac->protocol && strcmp(ac->protocol, "ssh") && strcmp(ac->protocol, "http") &&
+	    strcmp(ac->protocol, "web")) {
 		response_error(res, 400, "protocol does not have a valid value");
 		return -1;
 	}
@@ -637,7 +650,7 @@ void api_allowed(struct request *req, struct response *res, struct app *app)
 	struct repo_ref ref;
 	struct verdict v = { 0, NULL };
 
-	if (required_params(req, &ac, res) < 0 || actor_ref_from_request(req, ACTOR_PARAMS, &who, res) < 0 ||
+	if (read_params(req, &ac, res) < 0 || actor_ref_from_request(req, ACTOR_PARAMS, &who, res) < 0 ||
 	    repo_ref_from_request(req, &ref, res) < 0 || actor_resolve_username(app, &who, res) < 0)
 		return;
 	log_check_ip(req);

@@ -152,10 +152,21 @@ post 401 "$(refused "The command you're trying to execute is not allowed.")" \
 desc "unknown protocol -> 400"
 post 400 '{"error":"protocol does not have a valid value"}' \
 	"user_id=1003&project=ga-group/private&action=git-upload-pack&protocol=ftp&changes=_any"
-desc "action, changes and protocol missing"
-post 400 '{"error":"action is missing, changes is missing, protocol is missing"}' "user_id=1003&project=ga-group/private"
-desc "changes missing"
-post 400 '{"error":"changes is missing"}' "user_id=1003&project=ga-group/private&action=git-upload-pack&protocol=ssh"
+# GitLab's /allowed declares no parameters (GitLab 14.0, lib/api/internal/base.rb):
+# GitAccess#check reads what it is given.
+desc "action, changes and protocol missing: no command (GitAccess#check_command_existence!)"
+post 401 "$(refused "The command you're trying to execute is not allowed.")" "user_id=1003&project=ga-group/private"
+desc "a download needs no changes"
+post 200 "$(project_ok 1200 ga-group/private 1003 ga-dev)" "user_id=1003&project=ga-group/private&action=git-upload-pack&protocol=ssh"
+desc "a download needs no protocol when git_access_protocol is not set"
+post 200 "$(project_ok 1200 ga-group/private 1003 ga-dev)" "user_id=1003&project=ga-group/private&action=git-upload-pack"
+desc "a push without changes -> 400 (GitLab 14: 500, nil changes)"
+post 400 '{"error":"changes is missing"}' "user_id=1003&project=ga-group/private&action=git-receive-pack&protocol=ssh"
+desc "Ruby gitlab-shell v9's form: gl_repository without a value is absent, env={}, secret_token in the body"
+expect 200 "$(project_ok 1200 ga-group/private 1003 ga-dev)" POST "$A" --data \
+	"action=git-upload-pack&changes=_any&gl_repository&project=ga-group%2Fprivate&protocol=ssh&env=%7B%7D&user_id=1003&secret_token=$(urlencode "$(cat "$GLIA_SHELL_SECRET_FILE")")"
+desc "gl_repository= (empty, not absent) -> 400"
+post 400 '{"error":"gl_repository is invalid"}' "user_id=1003&gl_repository=&project=ga-group/private&$PULL"
 desc "key_id=12abc -> 400 (Rails would read 12)"
 post 400 '{"error":"key_id is invalid"}' "key_id=12abc&project=ga-group/private&$PULL"
 desc "blocked user (by key), own project pull"
@@ -379,6 +390,8 @@ post 200 "$(project_ok 1200 ga-group/private 1004 ga-maint)" "user_id=1004&usern
 
 # --- receive_max_input_size and git_access_protocol = ssh (reload) --------------
 reload_with "${BASE_CONF[@]}" "git_access_protocol = ssh" "receive_max_input_size = 1"
+desc "git_access_protocol = ssh: no protocol -> 400 (GitLab 14: 500, nil.upcase)"
+post 400 '{"error":"protocol is missing"}' "user_id=1003&project=ga-group/private&action=git-upload-pack&changes=_any"
 desc "git_access_protocol = ssh refuses http"
 post 401 "$(refused "Git access over HTTP is not allowed")" \
 	"user_id=1003&project=ga-group/private&action=git-upload-pack&protocol=http&changes=_any"

@@ -196,7 +196,9 @@ key_id in query and body: the body wins (as Grape)|GET|@S@/discover?key_id=99999
 key_id twice in JSON: the last one wins (json-c, as Rails)|GET|@S@/discover|@AUTH@^^@JSON@|{"key_id":999999,"key_id":5001}|200|@USER@
 Gitlab-Shared-Secret twice on allowed -> 401|POST|@S@/allowed|@AUTH@^^@AUTH@|project=bad-group/bad-project&key_id=5001&@PULL@|401|@UNAUTH@
 Gitlab-Shell-Api-Request twice -> 401|GET|@S@/discover?key_id=5001|@SH@^^@SH@||401|@UNAUTH@
-valid secret and a Gitlab-Shell-Api-Request signed with the kas secret -> 401|GET|@S@/discover?key_id=5001|@AUTH@^^@K_SHELL_HDR@||401|@UNAUTH@
+valid secret beside a Gitlab-Shell-Api-Request signed with the kas secret: one credential verifies -> 200|GET|@S@/discover?key_id=5001|@AUTH@^^@K_SHELL_HDR@||200|@USER@
+wrong secret beside a Gitlab-Shell-Api-Request signed with the kas secret: none verifies -> 401|GET|@S@/discover?key_id=5001|@A_LONGER@^^@K_SHELL_HDR@||401|@UNAUTH@
+wrong secret beside a valid Gitlab-Shell-Api-Request: the JWT verifies -> 200|GET|@S@/discover?key_id=5001|@A_LONGER@^^@SH@||200|@USER@
 PRIVATE-TOKEN and a different private_token parameter -> 401|GET|@NS@/5010/gitlab_subscription?private_token=glpat-bill-admin-0001|@ADMIN@||401|@UNAUTH@
 PRIVATE-TOKEN and a different Bearer token -> 401|GET|@NS@/5010/gitlab_subscription|@ADMIN@^^Authorization: Bearer glpat-bill-admin-0001||401|@UNAUTH@
 DEVIATION (nginx 400 page is HTML): Authorization twice on agent_info -> 400 JSON|GET|@K@/agent_info|@KAS@^^@AGENT@^^@AGENT@||400|~^\{"message":"400 

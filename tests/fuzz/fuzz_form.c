@@ -78,6 +78,11 @@ struct pairs {
 static int add(void *vctx, const char *name, size_t name_len, const char *value, size_t value_len)
 {
 	struct pairs *p = vctx;
+	/* A pair without "=" has no value; re-encoded below it gets "=". */
+	if (!value) {
+		CHECK(value_len == 0);
+		value = "";
+	}
 	CHECK(strlen(name) == name_len && strlen(value) == value_len);
 	CHECK(name_len + value_len <= p->input_len);
 	CHECK(utf8_valid(name, name_len) && utf8_valid(value, value_len));

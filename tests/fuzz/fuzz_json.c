@@ -77,7 +77,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			const char *s;
 			size_t len;
 			int st = request_param_string(&req, p->name, &s, &len);
-			CHECK(st == (last->type == PARAM_STRING ? PARAM_OK : PARAM_INVALID));
+			/* null is a parameter without a value: absent to the readers. */
+			CHECK(st == (last->type == PARAM_STRING ? PARAM_OK
+				     : last->type == PARAM_NULL ? PARAM_ABSENT
+								  : PARAM_INVALID));
 			long long id;
 			st = request_param_id(&req, p->name, &id);
 			if (st == PARAM_OK)

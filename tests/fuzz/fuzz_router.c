@@ -192,8 +192,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < req.n_params; i++) {
 			const struct param *p = &req.params[i];
 			CHECK(strlen(p->name) <= MAX_PARAM_NAME);
-			if (p->type == PARAM_STRING)
-				CHECK(strlen(p->str) == p->len);
+			/* A form field without "=" is nil (PARAM_NULL), its str "". */
+			if (p->type == PARAM_STRING || p->type == PARAM_NULL)
+				CHECK(strlen(p->str) == p->len && (p->type == PARAM_STRING || p->len == 0));
 			else
 				CHECK(p->type == PARAM_ARRAY && p->n_items >= 1 && p->n_items <= MAX_ARRAY_ITEMS);
 		}

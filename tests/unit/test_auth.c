@@ -163,6 +163,9 @@ START_TEST(shell_request_decisions)
 	ck_assert(!shell_request(h_wrong, "secret_token=" SECRET));
 	ck_assert(!shell_request(NULL, "secret_token=" SECRET "&secret_token=nope"));
 	ck_assert(!shell_request(NULL, "secret_token[]=" SECRET));
+	/* secret_token without "=" is nil: absent, the header decides. */
+	ck_assert(shell_request(h_good, "secret_token"));
+	ck_assert(!shell_request(NULL, "secret_token"));
 
 	char *token = make_jwt(JWT_ALG_HS256, SECRET, "gitlab-shell", time(NULL) + 60, time(NULL));
 	char jwt_env[1024];
@@ -171,7 +174,20 @@ START_TEST(shell_request_decisions)
 	const char *h_jwt_wrong_secret[] = { jwt_env, wrong, NULL };
 	ck_assert(shell_request(h_jwt, NULL));
 	ck_assert(!shell_request(h_jwt_twice, NULL));
-	ck_assert(!shell_request(h_jwt_wrong_secret, NULL));
+	/* One credential that verifies is enough. */
+	ck_assert(shell_request(h_jwt_wrong_secret, NULL));
+	ck_assert(!shell_request(h_jwt_wrong_secret, "secret_token=" SECRET));	/* disagree */
+	ck_assert(shell_request(h_jwt, "secret_token=nope"));
+	free(token);
+
+	/* gitlab-shell v14.7-v14.11: the header, and a JWT signed with the
+	 * secret file's bytes, trailing newline included. */
+	token = make_jwt(JWT_ALG_HS256, SECRET "\n", "gitlab-shell", time(NULL) + 60, time(NULL));
+	snprintf(jwt_env, sizeof jwt_env, "HTTP_GITLAB_SHELL_API_REQUEST=%s", token);
+	const char *h_nl_jwt_good[] = { jwt_env, newline, NULL }, *h_nl_jwt_wrong[] = { jwt_env, wrong, NULL };
+	ck_assert(!shell_request(h_jwt, NULL));	/* that JWT alone does not verify */
+	ck_assert(shell_request(h_nl_jwt_good, NULL));
+	ck_assert(!shell_request(h_nl_jwt_wrong, NULL));
 	free(token);
 }
 END_TEST

@@ -43,7 +43,10 @@ static int collect(void *ctx, const char *name, size_t nl, const char *value, si
 {
 	struct collected *c = ctx;
 	size_t used = strlen(c->text);
-	snprintf(c->text + used, sizeof c->text - used, "[%.*s=%.*s]", (int)nl, name, (int)vl, value);
+	if (value)
+		snprintf(c->text + used, sizeof c->text - used, "[%.*s=%.*s]", (int)nl, name, (int)vl, value);
+	else
+		snprintf(c->text + used, sizeof c->text - used, "[%.*s nil]", (int)nl, name);
 	c->calls++;
 	return FORM_OK;
 }
@@ -51,7 +54,8 @@ static int collect(void *ctx, const char *name, size_t nl, const char *value, si
 static const struct { const char *in; int rc; const char *pairs; } parse_cases[] = {
 	{ "a=1&b=2", FORM_OK, "[a=1][b=2]" },
 	{ "a=1&&b=2&", FORM_OK, "[a=1][b=2]" },
-	{ "flag&x=", FORM_OK, "[flag=][x=]" },
+	{ "flag&x=", FORM_OK, "[flag nil][x=]" },
+	{ "gl_repository&env=%7B%7D", FORM_OK, "[gl_repository nil][env={}]" },
 	{ "scopes%5B%5D=api&scopes[]=read_user", FORM_OK, "[scopes[]=api][scopes[]=read_user]" },
 	{ "name=my+token&v=a%3Db", FORM_OK, "[name=my token][v=a=b]" },
 	{ "a=%zz", FORM_BAD, "" },

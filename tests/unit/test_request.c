@@ -82,6 +82,29 @@ START_TEST(no_content_type_is_a_form)
 }
 END_TEST
 
+/* Ruby gitlab-shell v9's form body: a field without "=" is nil to Rack, a
+ * parameter without a value, absent to the readers; "name=" is "". */
+START_TEST(form_field_without_value_is_absent)
+{
+	const char *v;
+	size_t len;
+	long long id;
+	ck_assert_int_eq(parse("", NULL, "action=git-upload-pack&gl_repository&project=gnuwget%2Fwget2&env=%7B%7D&key_id"), 0);
+	ck_assert_int_eq(request_param(&req, "gl_repository")->type, PARAM_NULL);
+	ck_assert_int_eq(request_param_string(&req, "gl_repository", &v, &len), PARAM_ABSENT);
+	ck_assert_int_eq(request_param_id(&req, "key_id", &id), PARAM_ABSENT);
+	ck_assert_str_eq(str("env"), "{}");
+	ck_assert_int_eq(parse("", NULL, "gl_repository=&key_id="), 0);
+	ck_assert_int_eq(request_param_string(&req, "gl_repository", &v, &len), PARAM_OK);
+	ck_assert_uint_eq(len, 0);
+	ck_assert_int_eq(request_param_id(&req, "key_id", &id), PARAM_INVALID);
+	/* JSON null reads the same way. */
+	ck_assert_int_eq(parse("", "application/json", "{\"gl_repository\":null,\"key_id\":null}"), 0);
+	ck_assert_int_eq(request_param_string(&req, "gl_repository", &v, &len), PARAM_ABSENT);
+	ck_assert_int_eq(request_param_id(&req, "key_id", &id), PARAM_ABSENT);
+}
+END_TEST
+
 START_TEST(json_body_as_gitlab_shell_sends_it)
 {
 	ck_assert_int_eq(parse("", "application/json",
@@ -306,6 +329,7 @@ Suite *suite_request(void)
 	tcase_add_test(tc, body_overrides_query_and_last_wins);
 	tcase_add_test(tc, form_arrays);
 	tcase_add_test(tc, no_content_type_is_a_form);
+	tcase_add_test(tc, form_field_without_value_is_absent);
 	tcase_add_test(tc, json_body_as_gitlab_shell_sends_it);
 	tcase_add_test(tc, json_integer_ids);
 	tcase_add_loop_test(tc, json_refused, 0, sizeof bad_json / sizeof bad_json[0]);
