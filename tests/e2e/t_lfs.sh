@@ -16,6 +16,7 @@ chmod 0600 "$LFS_SECRET_FILE"
 on_exit 'rm -f "$LFS_SECRET_FILE"'	# lib.sh's reload_with restores the config
 
 # --- without lfs_secret_file ---------------------------------------------------
+reload_with "lfs_secret_file = "
 desc "lfs_secret_file not configured -> 404"
 expect 404 '{"message":"404 Not Found"}' POST "$L" -H "$AUTH" --data "key_id=11&project=gnuwget/wget2"
 
