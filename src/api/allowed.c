@@ -560,7 +560,16 @@ static int store_moved_message(struct access *ac, const struct repo_ref *ref, st
 	return 0;
 }
 
-/* base.rb's payload, in its order: the key details are merged in last. */
+/* An id, or null where there is none (a personal snippet's project). */
+static json_object *id_or_null(long long id)
+{
+	return id > 0 ? json_object_new_int64(id) : NULL;
+}
+
+/* base.rb's payload, in its order (current GitLab: gl_project_id,
+ * gl_root_namespace_id and need_audit, which gitlab-shell from v14.x
+ * reads; glia records no audit events, so need_audit is false): the key
+ * details are merged in last. */
 static void write_success(struct access *ac, struct response *res)
 {
 	const struct actor *a = ac->actor;
@@ -579,12 +588,15 @@ static void write_success(struct access *ac, struct response *res)
 	json_object_object_add(o, "status", json_object_new_boolean(1));
 	json_object_object_add(o, "gl_repository", json_object_new_string(ac->repo.gl_repository));
 	json_object_object_add(o, "gl_project_path", json_object_new_string(ac->repo.gl_project_path));
+	json_object_object_add(o, "gl_project_id", id_or_null(ac->repo.project_id));
+	json_object_object_add(o, "gl_root_namespace_id", id_or_null(ac->repo.root_namespace_id));
 	json_object_object_add(o, "gl_id", json_object_new_string(actor_gl_id(ac->req, a)));
 	if (a->has_user)
 		json_object_object_add(o, "gl_username", json_object_new_string(a->username));
 	json_object_object_add(o, "git_config_options", config_options(ac));
 	json_object_object_add(o, "gitaly", gitaly_payload(ac, address));
 	json_object_object_add(o, "gl_console_messages", console_messages(a));
+	json_object_object_add(o, "need_audit", json_object_new_boolean(0));
 	if (a->has_key) {
 		json_object_object_add(o, "gl_key_type", json_object_new_string(a->deploy_key ? "deploy_key" : "key"));
 		json_object_object_add(o, "gl_key_id", json_object_new_int64(a->key_id));

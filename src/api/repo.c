@@ -203,16 +203,17 @@ static void repo_read_columns(struct request *req, PGresult *r, int c, struct re
 	repo->repository_access_level = (int)col_int(r, c + 8, 20);
 	repo->wiki_access_level = (int)col_int(r, c + 9, 20);
 	repo->snippets_access_level = (int)col_int(r, c + 10, 20);
-	repo->access_level = (int)col_int(r, c + 11, 0);
-	repo->deploy_key_linked = col_flag(r, c + 12);
-	repo->deploy_key_can_push = col_flag(r, c + 13);
-	repo->redirected = col_flag(r, c + 14);
-	repo->snippet_id = col_int(r, c + 15, 0);
-	repo->snippet_author_id = col_int(r, c + 16, 0);
-	repo->snippet_visibility = (int)col_int(r, c + 17, 0);
+	repo->root_namespace_id = col_int(r, c + 11, 0);
+	repo->access_level = (int)col_int(r, c + 12, 0);
+	repo->deploy_key_linked = col_flag(r, c + 13);
+	repo->deploy_key_can_push = col_flag(r, c + 14);
+	repo->redirected = col_flag(r, c + 15);
+	repo->snippet_id = col_int(r, c + 16, 0);
+	repo->snippet_author_id = col_int(r, c + 17, 0);
+	repo->snippet_visibility = (int)col_int(r, c + 18, 0);
 	if (repo->type == REPO_SNIPPET) {
-		repo->read_only = col_flag(r, c + 18);
-		repo->storage = col_text(req, r, c + 19);
+		repo->read_only = col_flag(r, c + 19);
+		repo->storage = col_text(req, r, c + 20);
 	}
 	if (!repo->full_path)
 		repo->full_path = "";
@@ -256,7 +257,7 @@ const char *repo_ref_param(struct request *req, const struct repo_ref *ref, char
 
 int repo_read_row(struct request *req, PGresult *r, int col, struct repo *repo)
 {
-	int found_col = repo->type == REPO_SNIPPET ? col + 15 : col;
+	int found_col = repo->type == REPO_SNIPPET ? col + 16 : col;
 
 	if (PQntuples(r) != 1 || PQgetisnull(r, 0, found_col))
 		return 0;

@@ -50,6 +50,7 @@ struct repo {
 	int snippets_access_level;
 	long long snippet_author_id;
 	int snippet_visibility;
+	long long root_namespace_id;	/* the project's top-level namespace, 0 for none */
 	/* About the caller, read in the same query. */
 	int access_level;	/* the user's role in the project, 0: none */
 	bool deploy_key_linked;	/* the key is enabled on the project */
@@ -76,11 +77,12 @@ struct repo {
  * (path: routes r's, or the CTE's), the caller's role, whether the deploy
  * key is enabled on the project and may push, whether the path was a
  * redirect, and the snippet's columns (REPO_NO_SNIPPET for a project). */
-#define REPO_COLUMN_COUNT 20
+#define REPO_COLUMN_COUNT 21
 #define REPO_PROJECT_COLUMNS(path, role) \
 	"p.id, " path ", p.visibility_level, p.archived, p.repository_read_only, p.lfs_enabled," \
 	" p.repository_storage, p.default_branch, coalesce(f.repository_access_level, 20)," \
-	" coalesce(f.wiki_access_level, 20), coalesce(f.snippets_access_level, 20), " role
+	" coalesce(f.wiki_access_level, 20), coalesce(f.snippets_access_level, 20)," \
+	" (SELECT rn.traversal_ids[1] FROM namespaces rn WHERE rn.id = p.namespace_id), " role
 #define REPO_NO_SNIPPET ", NULL::bigint, NULL::bigint, NULL::integer, NULL::boolean, NULL::text"
 #define REPO_SNIPPET_COLUMNS ", s.id, s.author_id, s.visibility_level, s.repository_read_only, s.repository_storage"
 #define REPO_FEATURES_JOIN " LEFT JOIN project_features f ON f.project_id = p.id"

@@ -46,13 +46,21 @@ snippet_path() {
 UPLOADPACK='"uploadpack.allowFilter=true","uploadpack.allowAnySHA1InWant=true"'
 ADDRESS=unix:/run/gitaly/gitaly.socket
 # success GL_REPOSITORY PROJECT_PATH GL_ID USERNAME|- RELATIVE_PATH [CONSOLE_JSON [KEY_TYPE KEY_ID [OPTIONS [ADDRESS [STORAGE]]]]]
+# The personal namespace's id comes from a sequence.
+OUTSIDER_NS=$(psql -XAtc "SELECT id FROM namespaces WHERE type = 'User' AND path = 'ga-outsider'")
 success() {
 	local user=''
 	[ "$4" != - ] && user=",\"gl_username\":\"$4\""
 	local key=''
 	[ -n "${7:-}" ] && key=",\"gl_key_type\":\"$7\",\"gl_key_id\":$8"
-	printf '{"status":true,"gl_repository":"%s","gl_project_path":"%s","gl_id":"%s"%s,"git_config_options":[%s],"gitaly":{"repository":{"storage_name":"%s","relative_path":"%s","git_object_directory":"","git_alternate_object_directories":[],"gl_repository":"%s","gl_project_path":"%s"},"address":"%s","token":"gitaly-secret","features":{}},"gl_console_messages":%s%s}' \
-		"$1" "$2" "$3" "$user" "${9:-$UPLOADPACK}" "${11:-default}" "$5" "$1" "$2" "${10:-$ADDRESS}" "${6:-[]}" "$key"
+	# gl_project_id: the container's project (a snippet's: 1501 is of
+	# ga-group/public, the others are personal); gl_root_namespace_id: the
+	# top-level group of the path.
+	local pid=${1#*-} root=null
+	case $1 in snippet-1501) pid=1202 ;; snippet-*) pid=null ;; esac
+	case $2 in gnuwget/*) root=5 ;; ga-group/*) root=1100 ;; ga-outsider/*) root=$OUTSIDER_NS ;; esac
+	printf '{"status":true,"gl_repository":"%s","gl_project_path":"%s","gl_project_id":%s,"gl_root_namespace_id":%s,"gl_id":"%s"%s,"git_config_options":[%s],"gitaly":{"repository":{"storage_name":"%s","relative_path":"%s","git_object_directory":"","git_alternate_object_directories":[],"gl_repository":"%s","gl_project_path":"%s"},"address":"%s","token":"gitaly-secret","features":{}},"gl_console_messages":%s,"need_audit":false%s}' \
+		"$1" "$2" "$pid" "$root" "$3" "$user" "${9:-$UPLOADPACK}" "${11:-default}" "$5" "$1" "$2" "${10:-$ADDRESS}" "${6:-[]}" "$key"
 }
 refused() { printf '{"status":false,"message":"%s"}' "$1"; }
 project_ok() { # ID PATH USER_ID USERNAME

@@ -49,7 +49,7 @@ ok_if "the printed commands are those of the file" test "$printed" = "$(cat "$CM
 # COMMAND_REGEX (the first such entry) must answer.
 W_NAME=() W_CMD=() W_STATUS=() W_BODY=() W_SEEN=()
 want() { W_NAME+=("$1"); W_CMD+=("$2"); W_STATUS+=("$3"); W_BODY+=("$4"); W_SEEN+=(0); }
-REPO='"gl_repository":"project-3","gl_project_path":"gnuwget/wget2"'
+REPO='"gl_repository":"project-3","gl_project_path":"gnuwget/wget2","gl_project_id":3,"gl_root_namespace_id":5'
 # gitlab-shell
 want check '/internal/check"$' 200 '^\{"api_version":"v4",.*"redis":true\}$'
 want authorized_keys '/internal/authorized_keys\?key=' 200 '^\{"id":11,"title":"admin@example\.com",'
