@@ -42,10 +42,28 @@ const char *request_env(const struct request *req, const char *name, int *count)
 	return found;
 }
 
+/* Grape matches a path with repeated slashes merged and a trailing slash
+ * dropped (kas's module proxy posts to ".../cilium_alert/"). nginx merges
+ * slashes itself (merge_slashes); Apache's REQUEST_URI arrives as sent. In
+ * place; "/" stays "/". */
+static char *path_tidy(char *s)
+{
+	char *o = s;
+	if (!s)
+		return NULL;
+	for (const char *p = s; *p; p++)
+		if (*p != '/' || o == s || o[-1] != '/')
+			*o++ = *p;
+	if (o - s > 1 && o[-1] == '/')
+		o--;
+	*o = '\0';
+	return s;
+}
+
 /* The path glia routes on. nginx gives the normalised, decoded URI in
  * DOCUMENT_URI (or SCRIPT_NAME + PATH_INFO after fastcgi_split_path_info);
  * Apache's ProxyPass gives neither, only the raw REQUEST_URI. */
-static const char *request_path(struct request *req)
+static char *request_path(struct request *req)
 {
 	const char *path_info = request_env(req, "PATH_INFO", NULL);
 	const char *doc = request_env(req, "DOCUMENT_URI", NULL);
@@ -56,7 +74,7 @@ static const char *request_path(struct request *req)
 		return arena_printf(req->arena, "%s%s", script ? script : "", path_info);
 	}
 	if (doc && *doc)
-		return doc;
+		return arena_strdup(req->arena, doc);
 	if (uri && *uri) {
 		/* Percent-decoded; '+' is literal in a path. */
 		const char *q = strchr(uri, '?');
@@ -84,9 +102,10 @@ static int request_raw_path(struct request *req)
 		if (uri[i] == '%' && uri[i + 1] == '2' && (uri[i + 2] == 'F' || uri[i + 2] == 'f')) {
 			if (len > MAX_PATH)
 				return -1;
-			const char *decoded = percent_decode(req->arena, uri, len, false, &decoded_len);
+			char *raw = path_tidy(arena_strndup(req->arena, uri, len));
+			const char *decoded = raw ? percent_decode(req->arena, raw, strlen(raw), false, &decoded_len) : NULL;
 			if (decoded && strcmp(decoded, req->path) == 0)
-				req->raw_path = arena_strndup(req->arena, uri, len);
+				req->raw_path = raw;
 			return 0;
 		}
 	}
@@ -130,7 +149,7 @@ int request_init(struct request *req, struct arena *a, char **envp, struct reque
 		req->query = "";
 	if (strlen(req->query) > MAX_QUERY_STRING)
 		return fail(err, 414, "414 Request-URI Too Large");
-	req->path = request_path(req);
+	req->path = path_tidy(request_path(req));
 	if (!req->path)
 		return fail(err, 400, "400 Bad request - invalid path");
 	if (strlen(req->path) > MAX_PATH)

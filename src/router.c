@@ -70,7 +70,7 @@ static bool segment_clean(const char *s, size_t n)
 }
 
 /* Matches path against pattern segment by segment; a ":name" segment takes
- * any non-empty segment. decode: path is req->raw_path, whose segments are
+ * any non-empty segment but "." and "..". decode: path is req->raw_path, whose segments are
  * percent-decoded one at a time, so that a decoded slash stays in its
  * segment: only a ":name" can take it, and never with an empty, "." or
  * ".." part. Values go to vals when it is given. */
@@ -88,8 +88,11 @@ static bool pattern_match(const char *pattern, const char *path, bool decode, st
 		size_t sl = se ? (size_t)(se - path) : strlen(path);
 		const char *seg = path;
 		size_t seg_len = sl;
-		if (decode && (!(seg = percent_decode(req->arena, path, sl, false, &seg_len)) ||
-			       !segment_clean(seg, seg_len)))
+		/* A dot segment never matches: nginx resolves them, Apache's
+		 * REQUEST_URI may still hold them. */
+		if (decode && !(seg = percent_decode(req->arena, path, sl, false, &seg_len)))
+			return false;
+		if (!segment_clean(seg, seg_len))
 			return false;
 		if (pattern[0] == ':') {
 			if (seg_len == 0 || nv >= 4)

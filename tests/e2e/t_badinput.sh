@@ -221,7 +221,7 @@ health path with a trailing slash -> 404 (nginx, JSON)|GET|/-/liveness/|||404|@E
 a truncated JSON body on readiness -> 400|GET|/-/readiness|@JSON@|[[[[|400|@BADJ@
 DEVIATION (nginx 405 page is HTML): TRACE on check -> 405 JSON|TRACE|@S@/check|@AUTH@||405|~^\{"(message|error)":"405 
 encoded slash and dots in the route -> 404|POST|@S@/allowed%2f..|@AUTH@||404|@E404@
-trailing slash on a kubernetes route -> 404|GET|@K@/agent_info/|@KAS@^^@AGENT@||404|@E404@
+trailing slash on a kubernetes route: dropped, as Grape does -> 200|GET|@K@/agent_info/|@KAS@^^@AGENT@||200|~^\{"project_id":5011,"agent_id":5001,
 route in another case -> 404|POST|@S@/ALLOWED|@AUTH@||404|@E404@
 matrix parameter on a route -> 404|GET|@S@/check;x=1|@AUTH@||404|@E404@
 # §2.2 encoding and parsing (rows 17-28)

@@ -27,6 +27,9 @@ static bool ref_match(const char *pattern, const char *path, const char **vals, 
 			return false;
 		pattern++, path++;
 		size_t pl = strcspn(pattern, "/"), sl = strcspn(path, "/");
+		/* No segment is ".", "..", or (the path being tidy) empty. */
+		if ((sl == 1 && path[0] == '.') || (sl == 2 && path[0] == '.' && path[1] == '.'))
+			return false;
 		if (pattern[0] == ':') {
 			if (sl == 0 || *nv >= 4)
 				return false;
@@ -143,6 +146,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto out;
 	}
 	CHECK(req.method && *req.method && req.path && strlen(req.path) <= MAX_PATH);
+	/* Tidy, as Grape matches it: no "//", no trailing '/' but in "/". */
+	CHECK(!strstr(req.path, "//"));
+	CHECK(strlen(req.path) <= 1 || req.path[strlen(req.path) - 1] != '/');
 	CHECK(req.query && strlen(req.query) <= MAX_QUERY_STRING);
 	CHECK(req.content_length >= -1);
 

@@ -252,6 +252,17 @@ START_TEST(path_sources)
 	char *split[] = { "REQUEST_METHOD=GET", "SCRIPT_NAME=/api/v4", "PATH_INFO=/internal/check", NULL };
 	char *apache[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/api/v4/internal/ch%65ck?x=%zz", NULL };
 	char *bad[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/api/v4/a%00b", NULL };
+	/* Tidied as Grape's Router.normalize_path: slashes squeezed, trailing dropped. */
+	char *slashes[] = { "REQUEST_METHOD=POST", "DOCUMENT_URI=//api/v4/internal//kubernetes/modules/cilium_alert//",
+			    NULL };
+	char *apache_slashes[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/api//v4/internal/check/?a=b", NULL };
+	char *root[] = { "REQUEST_METHOD=GET", "DOCUMENT_URI=///", NULL };
+	ck_assert_int_eq(request_init(&req, &arena, slashes, &err), 0);
+	ck_assert_str_eq(req.path, "/api/v4/internal/kubernetes/modules/cilium_alert");
+	ck_assert_int_eq(request_init(&req, &arena, apache_slashes, &err), 0);
+	ck_assert_str_eq(req.path, "/api/v4/internal/check");
+	ck_assert_int_eq(request_init(&req, &arena, root, &err), 0);
+	ck_assert_str_eq(req.path, "/");
 	ck_assert_int_eq(request_init(&req, &arena, nginx, &err), 0);
 	ck_assert_str_eq(req.path, "/api/v4/internal/check");
 	ck_assert_int_eq(request_init(&req, &arena, split, &err), 0);

@@ -13,7 +13,12 @@ static const struct { const char *method, *path; enum route_result result; const
 	{ "GET", "/api/v4/internal/discover", ROUTE_FOUND, "discover" },
 	{ "POST", "/api/v4/internal/check", ROUTE_BAD_METHOD, NULL },
 	{ "DELETE", "/api/v4/internal/discover", ROUTE_BAD_METHOD, NULL },
+	/* request_init tidies slashes before routing; the router itself sees
+	 * an empty segment as no match. */
 	{ "GET", "/api/v4/internal/check/", ROUTE_NOT_FOUND, NULL },
+	{ "GET", "/api/v4/namespaces/./gitlab_subscription", ROUTE_NOT_FOUND, NULL },
+	{ "GET", "/api/v4/namespaces/../gitlab_subscription", ROUTE_NOT_FOUND, NULL },
+	{ "GET", "/api/v4/namespaces/.../gitlab_subscription", ROUTE_FOUND, "subscription" },
 	{ "GET", "/api/v4/internal//check", ROUTE_NOT_FOUND, NULL },
 	{ "GET", "//api/v4/internal/check", ROUTE_NOT_FOUND, NULL },
 	{ "GET", "/api/v4/internal/checks", ROUTE_NOT_FOUND, NULL },
