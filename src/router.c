@@ -28,6 +28,9 @@ const struct route routes[] = {
 	{ "PUT", "/api/v4/internal/upcoming_reconciliations", AUTH_ADMIN, api_upcoming_reconciliations,
 	  "upcoming_reconciliations" },
 	{ "GET", "/api/v4/internal/kubernetes/agent_info", AUTH_KAS, api_kubernetes_agent_info, "kubernetes_agent_info" },
+	/* Current GitLab serves agent_info here too. */
+	{ "GET", "/api/v4/internal/agents/agentk/agent_info", AUTH_KAS, api_kubernetes_agent_info,
+	  "agentk_agent_info" },
 	{ "POST", "/api/v4/internal/kubernetes/modules/cilium_alert", AUTH_KAS, api_kubernetes_cilium_alert,
 	  "kubernetes_cilium_alert" },
 	{ "GET", "/api/v4/internal/kubernetes/project_info", AUTH_KAS, api_kubernetes_project_info,

@@ -99,7 +99,9 @@ int kas_agent_find(struct request *req, struct app *app, struct kas_agent *agent
 }
 
 /* project_id (and agent fields), gitaly_info and gitaly_repository, as
- * kubernetes.rb's gitaly_info(project) and gitaly_repository(project). */
+ * kubernetes.rb's gitaly_info(project) and gitaly_repository(project), and
+ * default_branch (current GitLab: project.default_branch_or_main), which
+ * kas from about GitLab 15 requires, non-empty, or drops the answer. */
 static void write_project(struct request *req, struct response *res, struct app *app, const struct repo *repo,
 			  const struct kas_agent *agent)
 {
@@ -133,6 +135,8 @@ static void write_project(struct request *req, struct response *res, struct app 
 	json_object_object_add(repository, "gl_repository", json_object_new_string(repo->gl_repository));
 	json_object_object_add(repository, "gl_project_path", json_object_new_string(repo->gl_project_path));
 	json_object_object_add(o, "gitaly_repository", repository);
+	json_object_object_add(o, "default_branch", json_object_new_string(
+		repo->default_branch && *repo->default_branch ? repo->default_branch : "main"));
 	response_json(res, 200, o);
 }
 

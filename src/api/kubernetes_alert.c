@@ -1,7 +1,12 @@
 /* POST /internal/kubernetes/modules/cilium_alert: an alert that the agent
- * derived from Cilium, in GitLab's generic alert payload format, stored
- * against the agent's project (EE's AlertManagement::NetworkAlertService).
- * An open alert with the same fingerprint counts one more event. */
+ * derived from Cilium, stored against the agent's project (EE's
+ * AlertManagement::NetworkAlertService). agentk posts {"alert": {"flow":
+ * <Hubble flow>, "ciliumNetworkPolicy": <policy>}}, which GitLab reads with
+ * Payload::Cilium: the title is the policy's metadata.name ("New: Alert"
+ * without one), the description the flow's dropReasonDesc. The reference's
+ * example is a generic payload (title, description or message), read as
+ * such when the Cilium fields are absent. An open alert with the same
+ * fingerprint counts one more event. */
 #include "config.h"
 #include "api/api.h"
 #include "api/kubernetes.h"
@@ -14,7 +19,6 @@
 /* GitLab's AlertManagement::Alert limits. */
 #define ALERT_TITLE_MAX 200
 #define ALERT_DESCRIPTION_MAX 1000
-#define ALERT_TOOL_MAX 100
 
 /* $1 project, $2 agent, $3 title, $4 description, $5 severity,
  * $6 fingerprint as given (hashed here), $7 payload, $8 monitoring tool. */
@@ -40,18 +44,52 @@ static size_t utf8_chars(const char *s)
 	return n;
 }
 
-/* A string field of the payload: NULL when absent; *bad when present but
- * not a string, or longer than max characters. */
-static const char *text_field(json_object *alert, const char *key, size_t max, bool *bad)
+/* A string field of the payload at the path of keys (NULL-terminated):
+ * NULL when absent or null, or when a step on the way is not an object;
+ * *bad when present but not a string, or longer than max characters. */
+static const char *text_at(json_object *alert, const char *const *path, size_t max, bool *bad)
 {
-	json_object *v;
-	if (!json_object_object_get_ex(alert, key, &v) || json_object_is_type(v, json_type_null))
+	json_object *v = alert;
+	for (; *path; path++)
+		if (!json_object_is_type(v, json_type_object) || !json_object_object_get_ex(v, *path, &v))
+			return NULL;
+	if (json_object_is_type(v, json_type_null))
 		return NULL;
 	if (!json_object_is_type(v, json_type_string) || utf8_chars(json_object_get_string(v)) > max) {
 		*bad = true;
 		return NULL;
 	}
 	return json_object_get_string(v);
+}
+
+static const char *text_field(json_object *alert, const char *key, size_t max, bool *bad)
+{
+	const char *path[] = { key, NULL };
+	return text_at(alert, path, max, bad);
+}
+
+/* Payload::Cilium's title: the policy's name, else (the reference's generic
+ * payload) title, else DEFAULT_TITLE. */
+static const char *alert_title(json_object *alert, bool *bad)
+{
+	static const char *const policy_name[] = { "ciliumNetworkPolicy", "metadata", "name", NULL };
+	const char *title = text_at(alert, policy_name, ALERT_TITLE_MAX, bad);
+	if (!title && !*bad)
+		title = text_field(alert, "title", ALERT_TITLE_MAX, bad);
+	return title ? title : "New: Alert";
+}
+
+/* Payload::Cilium's description: the flow's dropReasonDesc, else the
+ * generic description, else Grafana's message. */
+static const char *alert_description(json_object *alert, bool *bad)
+{
+	static const char *const drop_reason[] = { "flow", "dropReasonDesc", NULL };
+	const char *d = text_at(alert, drop_reason, ALERT_DESCRIPTION_MAX, bad);
+	if (!d && !*bad)
+		d = text_field(alert, "description", ALERT_DESCRIPTION_MAX, bad);
+	if (!d && !*bad)
+		d = text_field(alert, "message", ALERT_DESCRIPTION_MAX, bad);
+	return d;
 }
 
 static void bad_payload(struct response *res, const char *why)
@@ -79,24 +117,15 @@ void api_kubernetes_cilium_alert(struct request *req, struct response *res, stru
 		return;
 	}
 	json_object *alert = p->json;
-	const char *title = text_field(alert, "title", ALERT_TITLE_MAX, &bad);
-	if (bad || !title || str_blank(title)) {
+	const char *title = alert_title(alert, &bad);
+	/* AlertManagement::Alert validates a present title of at most 200. */
+	if (bad || str_blank(title)) {
 		bad_payload(res, bad ? "title must be a string of at most 200 characters" : "title is missing");
 		return;
 	}
-	/* Generic payloads say description; Grafana-style ones say message. */
-	const char *description = text_field(alert, "description", ALERT_DESCRIPTION_MAX, &bad);
-	if (!description && !bad)
-		description = text_field(alert, "message", ALERT_DESCRIPTION_MAX, &bad);
+	const char *description = alert_description(alert, &bad);
 	if (bad) {
 		bad_payload(res, "description must be a string of at most 1000 characters");
-		return;
-	}
-	const char *tool = text_field(alert, "monitoring_tool", ALERT_TOOL_MAX, &bad);
-	if (tool && !*tool)
-		tool = NULL;
-	if (bad) {
-		bad_payload(res, "monitoring_tool must be a string of at most 100 characters");
 		return;
 	}
 	int severity = 0;
@@ -117,8 +146,9 @@ void api_kubernetes_cilium_alert(struct request *req, struct response *res, stru
 	snprintf(project_id, sizeof project_id, "%lld", agent.project_id);
 	snprintf(agent_id, sizeof agent_id, "%lld", agent.id);
 	snprintf(severity_text, sizeof severity_text, "%d", severity);
+	/* Payload::Cilium's monitoring_tool, whatever the payload says. */
 	const char *params[] = { project_id, agent_id, title, description, severity_text, fingerprint, payload,
-				 tool ? tool : "Cilium" };
+				 "Cilium" };
 	PGresult *r = api_query(app, &kas_alert_create, params, res);
 	if (!r)
 		return;

@@ -26,9 +26,11 @@ STAGING="Authorization: Bearer kas-token-staging"
 
 hashed() { local h; h=$(printf %s "$1" | sha256sum | cut -c1-64); printf '@hashed/%s/%s/%s.git' "${h:0:2}" "${h:2:2}" "$h"; }
 GITALY='"gitaly_info":{"address":"unix:/var/opt/gitlab/gitaly/gitaly.socket","token":"","features":{}}'
-repo_json() { printf '"gitaly_repository":{"storage_name":"default","relative_path":"%s","gl_repository":"project-%d","gl_project_path":"%s"}' "$(hashed "$1")" "$1" "$2"; }
+# gitaly_repository, then default_branch (current GitLab's
+# default_branch_or_main: "main" when the project has none).
+repo_json() { printf '"gitaly_repository":{"storage_name":"default","relative_path":"%s","gl_repository":"project-%d","gl_project_path":"%s"},"default_branch":"%s"' "$(hashed "$1")" "$1" "$2" "${3:-main}"; }
 AGENT_INFO="{\"project_id\":3006,\"agent_id\":3001,\"agent_name\":\"prod\",$GITALY,$(repo_json 3006 kas-group/agent-config)}"
-MANIFESTS="{\"project_id\":3011,$GITALY,$(repo_json 3011 kas-group/manifests)}"
+MANIFESTS="{\"project_id\":3011,$GITALY,$(repo_json 3011 kas-group/manifests release)}"
 UNAUTH='{"message":"401 Unauthorized"}'
 JWT_BAD='{"message":"KAS JWT authentication invalid"}'
 NOT_FOUND='{"message":"404 Not Found"}'
@@ -49,6 +51,11 @@ token_state() { psql_q "SELECT string_agg(id || ':' || revoked || ':' || coalesc
 desc "agent_info, the reference's example"
 expect 200 "$AGENT_INFO" GET "$K/agent_info" --request GET --header "$KASH" --header "$PROD"
 ok_if "the token's use is recorded" test "$(psql_q "SELECT count(*) FROM cluster_agent_tokens WHERE agent_id = 3001 AND last_used_at IS NOT NULL")" = 1
+
+desc "agent_info at current GitLab's /internal/agents/agentk/agent_info"
+expect 200 "$AGENT_INFO" GET /api/v4/internal/agents/agentk/agent_info -H "$KASH" -H "$PROD"
+desc "agentk/agent_info: the same authentication (no agent token -> 401)"
+expect 401 '{"message":"401 Unauthorized"}' GET /api/v4/internal/agents/agentk/agent_info -H "$KASH"
 
 desc "project_info?id=N, the reference's example shape (public project)"
 expect 200 "$MANIFESTS" GET "$K/project_info?id=3011" --request GET --header "$KASH" --header "$PROD"
@@ -208,13 +215,16 @@ alert_refused() { # STATUS BODY DATA
 alert_refused 400 '{"error":"alert is missing"}' '{}'
 alert_refused 400 '{"error":"alert is invalid"}' '{"alert":"network problem"}'
 alert_refused 400 '{"error":"alert is invalid"}' '{"alert":[{"title":"x"}]}'
-alert_refused 400 '{"message":"400 Bad request - title is missing"}' '{"alert":{"temp":{}}}'
 alert_refused 400 '{"message":"400 Bad request - title is missing"}' '{"alert":{"title":"  "}}'
 alert_refused 400 '{"message":"400 Bad request - title must be a string of at most 200 characters"}' '{"alert":{"title":5}}'
 alert_refused 400 '{"message":"400 Bad request - title must be a string of at most 200 characters"}' \
 	"{\"alert\":{\"title\":\"$(head -c 201 /dev/zero | tr '\0' t)\"}}"
 alert_refused 400 '{"message":"400 Bad request - description must be a string of at most 1000 characters"}' \
 	'{"alert":{"title":"t","description":{}}}'
+alert_refused 400 '{"message":"400 Bad request - title must be a string of at most 200 characters"}' \
+	'{"alert":{"ciliumNetworkPolicy":{"metadata":{"name":["np"]}}}}'
+alert_refused 400 '{"message":"400 Bad request - description must be a string of at most 1000 characters"}' \
+	"{\"alert\":{\"flow\":{\"dropReasonDesc\":\"$(head -c 1001 /dev/zero | tr '\0' d)\"}}}"
 desc "cilium_alert form body -> 400"
 expect 400 '{"error":"alert is invalid"}' POST "$K/modules/cilium_alert" -H "$KASH" -H "$PROD" --data "alert=x"
 ok_if "refused alerts stored nothing" test "$(alerts)" = "$before_a"
@@ -223,6 +233,21 @@ for i in 1 2; do
 	expect 200 '200' POST "$K/modules/cilium_alert" -H "$KASH" -H "$STAGING" -H "Content-Type: application/json" \
 		--data '{"alert":{"title":"drop","description":"flow dropped","severity":"high","fingerprint":"abc","monitoring_tool":"Cilium"}}'
 done
+# agentk's alert (internal/module/cilium_alert): a Hubble flow and the
+# CiliumNetworkPolicy that dropped it, no title; GitLab's Payload::Cilium.
+AGENTK_ALERT='{"alert":{"flow":{"time":"2021-06-01T10:00:00Z","verdict":"DROPPED","drop_reason":133,"dropReasonDesc":"POLICY_DENIED","source":{"namespace":"default","pod_name":"client"},"destination":{"namespace":"default","pod_name":"server"},"Type":"L3_L4"},"ciliumNetworkPolicy":{"kind":"CiliumNetworkPolicy","apiVersion":"cilium.io/v2","metadata":{"name":"deny-egress","namespace":"default","uid":"7d0e"},"spec":{"endpointSelector":{}}}}}'
+desc "cilium_alert as agentk posts it, to .../cilium_alert/ as kas's module proxy does"
+expect 200 '200' POST "$K/modules/cilium_alert/" -H "$KASH" -H "$STAGING" -H "Content-Type: application/json" --data "$AGENTK_ALERT"
+ok_if "stored with the policy's name as title, the drop reason as description, tool Cilium" \
+	test "$(psql_q "SELECT count(*) FROM alert_management_alerts WHERE project_id = 3007 AND title = 'deny-egress' AND description = 'POLICY_DENIED' AND monitoring_tool = 'Cilium' AND payload->'flow'->>'verdict' = 'DROPPED'")" = 1
+desc "cilium_alert without a policy name or title: GitLab's DEFAULT_TITLE"
+expect 200 '200' POST "$K/modules/cilium_alert" -H "$KASH" -H "$STAGING" -H "Content-Type: application/json" \
+	--data '{"alert":{"flow":{"verdict":"DROPPED"},"ciliumNetworkPolicy":{"metadata":{}}}}'
+desc "cilium_alert with no known field at all (GitLab 14.0 answered 400): DEFAULT_TITLE"
+expect 200 '200' POST "$K/modules/cilium_alert" -H "$KASH" -H "$STAGING" -H "Content-Type: application/json" \
+	--data '{"alert":{"temp":{}}}'
+ok_if "both stored as 'New: Alert' without a description" \
+	test "$(psql_q "SELECT count(*) FROM alert_management_alerts WHERE project_id = 3007 AND title = 'New: Alert' AND description IS NULL")" = 2
 ok_if "the same open fingerprint counts events on one alert" \
 	test "$(psql_q "SELECT count(*) || ':' || max(events) || ':' || max(severity) FROM alert_management_alerts WHERE project_id = 3007 AND fingerprint = encode(sha256('abc'), 'hex')")" = "1:2:1"
 
