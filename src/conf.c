@@ -212,7 +212,16 @@ int conf_set(struct glia_conf *conf, const char *key, const char *value, char *e
 	const struct conf_key *k = conf_find(key);
 	if (!k)
 		return seterr(err, errlen, "unknown key \"%s\"", key);
-	return conf_assign(conf, k, value, err, errlen);
+	if (conf_assign(conf, k, value, err, errlen) < 0)
+		return -1;
+	/* Paths are joined to external_url with a '/' of their own, as
+	 * GitLab's URL helpers do: "http://host/" is "http://host". */
+	if (k->offset == F(external_url)) {
+		size_t n = strlen(conf->external_url);
+		while (n > 0 && conf->external_url[n - 1] == '/')
+			conf->external_url[--n] = '\0';
+	}
+	return 0;
 }
 
 static char *trim(char *s)

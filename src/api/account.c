@@ -165,8 +165,9 @@ static bool scope_valid(const char *s)
 	return false;
 }
 
-/* The scopes parameter: a form array (scopes[]=a&scopes[]=b), a JSON array
- * of strings, or one string. NULL items mean "not strings". */
+/* The scopes parameter: a form array (scopes[]=a&scopes[]=b) or a JSON
+ * array of strings, as gitlab-shell always sends it. One string
+ * ({"scopes":"api"}, scopes=api) is refused: GitLab fails on it (500). */
 static int scope_list(struct request *req, const char ***out, size_t *n)
 {
 	const struct param *p = request_param(req, "scopes");
@@ -174,14 +175,6 @@ static int scope_list(struct request *req, const char ***out, size_t *n)
 	*out = NULL;
 	if (!p || p->type == PARAM_NULL)
 		return 0;
-	if (p->type == PARAM_STRING) {
-		*out = arena_alloc(req->arena, sizeof **out);
-		if (!*out)
-			return -1;
-		(*out)[0] = p->str;
-		*n = p->len ? 1 : 0;
-		return 0;
-	}
 	if (p->type != PARAM_ARRAY)
 		return -1;
 	if (!p->json) {

@@ -535,13 +535,10 @@ static int store_moved_message(struct access *ac, const struct repo_ref *ref, st
 {
 	struct request *req = ac->req;
 	const char *base = ac->app->conf->external_url;
-	size_t bl = strlen(base);
-	while (bl > 0 && base[bl - 1] == '/')
-		bl--;
 	const char *suffix = ac->repo.type == REPO_WIKI ? ".wiki.git" : ".git";
 	const char *url = strcmp(ac->protocol, "ssh") == 0
 		? arena_printf(req->arena, "%s%s%s", ssh_prefix(req, base), ac->repo.full_path, suffix)
-		: arena_printf(req->arena, "%.*s/%s%s", (int)bl, base, ac->repo.full_path, suffix);
+		: arena_printf(req->arena, "%s/%s%s", base, ac->repo.full_path, suffix);
 	const char *message = arena_printf(req->arena,
 					   "Project '%.*s' was moved to '%s'.\n\nPlease update your Git remote:\n\n"
 					   "  git remote set-url origin %s\n",

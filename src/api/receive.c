@@ -149,19 +149,16 @@ static void merge_request_links(struct request *req, struct app *app, PGresult *
 		return;
 	const char *path = PQgetvalue(r, 0, 1);
 	const char *default_branch = PQgetisnull(r, 0, 2) ? NULL : PQgetvalue(r, 0, 2);
-	const char *base = app->conf->external_url;
-	size_t bl = strlen(base);
-	while (bl > 0 && base[bl - 1] == '/')
-		bl--;
+	const char *base = app->conf->external_url;	/* no trailing '/' (conf.c) */
 	for (long i = 0; i < n; i++) {
 		const char *branch = change_branch(&changes[i]);
 		if (!branch || change_blank(changes[i].newrev) || (default_branch && strcmp(branch, default_branch) == 0))
 			continue;
 		add_message(messages,
 			    arena_printf(req->arena,
-					 "To create a merge request for %s, visit:\n  %.*s/%s/-/merge_requests/new"
+					 "To create a merge request for %s, visit:\n  %s/%s/-/merge_requests/new"
 					 "?merge_request%%5Bsource_branch%%5D=%s",
-					 branch, (int)bl, base, path, cgi_escape(req->arena, branch)),
+					 branch, base, path, cgi_escape(req->arena, branch)),
 			    "basic");
 	}
 }

@@ -132,6 +132,11 @@ expect 400 '{"error":"scopes is invalid"}' POST "$P" -H "$AUTH" -H 'Content-Type
 desc "scopes of the wrong type -> 400"
 expect 400 '{"error":"scopes is invalid"}' POST "$P" -H "$AUTH" -H 'Content-Type: application/json' \
 	--data '{"key_id":2011,"name":"x","scopes":[1,2]}'
+desc "scopes as one JSON string (GitLab: 500; gitlab-shell sends an array) -> 400"
+expect 400 '{"error":"scopes is invalid"}' POST "$P" -H "$AUTH" -H 'Content-Type: application/json' \
+	--data '{"key_id":2011,"name":"x","scopes":"api"}'
+desc "scopes as one form value -> 400"
+expect 400 '{"error":"scopes is invalid"}' POST "$P" -H "$AUTH" --data "key_id=2011&name=x&scopes=api"
 
 desc "SQL in the name is stored as a name"
 expect_match 200 '^\{"success":true,' POST "$P" -H "$AUTH" --data "key_id=2011&name=$(urlencode "x'); DROP TABLE users; --")&scopes[]=api"

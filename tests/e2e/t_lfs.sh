@@ -76,6 +76,11 @@ expect_lfs ga-dev 'http://localhost:3001/ga-group/private\.wiki\.git' --data "us
 desc "gl_repository"
 expect_lfs ga-dev 'http://localhost:3001/ga-group/public\.git' --data "user_id=1003&gl_repository=project-1202"
 
+reload_with "lfs_secret_file = $LFS_SECRET_FILE" "external_url = http://localhost:3001//"
+desc "external_url with trailing slashes: one '/' before the path"
+expect_lfs ga-dev 'http://localhost:3001/ga-group/public\.git' --data "user_id=1003&gl_repository=project-1202"
+reload_with "lfs_secret_file = $LFS_SECRET_FILE" "external_url = http://localhost:3001"
+
 request POST "$L" -H "$AUTH" --data "user_id=1003&project=ga-group/private"
 t1=$BODY
 request POST "$L" -H "$AUTH" --data "user_id=1003&project=ga-group/private"
