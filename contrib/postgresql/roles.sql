@@ -85,6 +85,7 @@ DECLARE
 		['glia_schema_migrations',               ''],	-- glia-admin migrate's own
 		['keys',                                 'SELECT'],
 		['kubernetes_usage_counters',            'SELECT, INSERT, UPDATE'],	-- kubernetes.c: upsert
+		['kubernetes_usage_unique_ids',          'SELECT, INSERT'],	-- kubernetes.c: ON CONFLICT DO NOTHING
 		['members',                              'SELECT'],
 		['namespaces',                           'SELECT'],
 		['personal_access_tokens',               'SELECT, INSERT (user_id, name, token_digest, scopes, expires_at), UPDATE (last_used_at)'],	-- account.c, billing.c

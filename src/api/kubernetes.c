@@ -1,7 +1,8 @@
 /* The Kubernetes agent server's endpoints (GitLab's
  * lib/api/internal/kubernetes.rb of 14.0–14.1): the kas JWT on every call,
- * the agent token on all but usage_metrics, then agent_info, project_info
- * and usage_metrics. cilium_alert is in kubernetes_alert.c. */
+ * the agent token on all but usage_metrics, then agent_info and
+ * project_info. cilium_alert is in kubernetes_alert.c, usage_metrics in
+ * kubernetes_usage.c. */
 #include "config.h"
 #include "api/api.h"
 #include "api/kubernetes.h"
@@ -16,7 +17,6 @@
 #include <string.h>
 #include <time.h>
 
-extern const struct db_stmt kas_alert_create;
 
 /* $1 token digest. The token's last use is recorded at most every 10
  * minutes, as GitLab's AgentToken#track_usage throttles it. */
@@ -29,17 +29,6 @@ const struct db_stmt kas_agent_by_token = {
 	" SELECT id, name, project_id FROM t",
 	1, false,
 };
-/* $1 gitops_sync, $2 k8s_api_proxy_request: added in one statement, so
- * both or neither. A zero adds nothing and creates no row. */
-const struct db_stmt kas_usage_add = {
-	"kas_usage_add",
-	"INSERT INTO kubernetes_usage_counters AS c (event, count)"
-	" SELECT event, n FROM (VALUES ('gitops_sync', $1::bigint), ('k8s_api_proxy_request', $2::bigint)) v (event, n)"
-	" WHERE n > 0"
-	" ON CONFLICT (event) DO UPDATE SET count = c.count + EXCLUDED.count, updated_at = now()",
-	2, false,
-};
-
 const struct db_stmt *const kubernetes_statements[] = {
 	&kas_agent_by_token,
 	&kas_usage_add,
@@ -213,60 +202,4 @@ void api_kubernetes_project_info(struct request *req, struct response *res, stru
 		return;
 	}
 	write_project(req, res, app, &repo, NULL);
-}
-
-enum { COUNT_ABSENT, COUNT_OK, COUNT_INVALID };
-
-/* Grape's optional Integer: a JSON integer or a decimal string; anything
- * else (a float, "12abc", "", null, true, an array) is invalid, and so is
- * what does not fit 64 bits. */
-static int count_param(struct request *req, const char *name, long long *out)
-{
-	const struct param *p = request_param(req, name);
-	*out = 0;
-	if (!p)
-		return COUNT_ABSENT;
-	if ((p->type != PARAM_INT && p->type != PARAM_STRING) || parse_int64(p->str, p->len, out) < 0)
-		return COUNT_INVALID;
-	return COUNT_OK;
-}
-
-void api_kubernetes_usage_metrics(struct request *req, struct response *res, struct app *app)
-{
-	static const char *const params[] = { "gitops_sync_count", "k8s_api_proxy_request_count" };
-	static const char *const events[] = { "gitops_sync", "k8s_api_proxy_request" };
-	long long counts[2];
-	char invalid[128] = "", text[2][24];
-
-	for (int i = 0; i < 2; i++)
-		if (count_param(req, params[i], &counts[i]) == COUNT_INVALID)
-			snprintf(invalid + strlen(invalid), sizeof invalid - strlen(invalid), "%s%s is invalid",
-				 *invalid ? ", " : "", params[i]);
-	if (*invalid) {
-		response_error(res, 400, invalid);
-		return;
-	}
-	for (int i = 0; i < 2; i++) {
-		if (counts[i] < 0) {
-			char msg[128];
-			snprintf(msg, sizeof msg, "400 Bad request - %s count must be greater than or equal to zero",
-				 events[i]);
-			response_message(res, 400, msg);
-			return;
-		}
-		snprintf(text[i], sizeof text[i], "%lld", counts[i]);
-	}
-	if (counts[0] > 0 || counts[1] > 0) {
-		const char *values[] = { text[0], text[1] };
-		PGresult *r;
-		/* A total past 2^63 - 1 is SQLSTATE 22003: 400, nothing added. */
-		r = api_query(app, &kas_usage_add, values, res);
-		if (!r)
-			return;
-		PQclear(r);
-	}
-	/* no_content!: 204 with an empty body. */
-	res->status = 204;
-	res->body = "";
-	res->body_len = 0;
 }

@@ -6,6 +6,7 @@
 struct request;
 struct response;
 struct app;
+struct db_stmt;
 
 struct kas_agent {
 	long long id;
@@ -18,5 +19,9 @@ struct kas_agent {
  * (at most every 10 minutes). Returns 0, or -1 after writing the refusal
  * (401 as GitLab 14.1) or the database failure. */
 int kas_agent_find(struct request *req, struct app *app, struct kas_agent *agent, struct response *res);
+
+/* The statements of kubernetes_alert.c and kubernetes_usage.c, which
+ * kubernetes.c lists with its own. */
+extern const struct db_stmt kas_alert_create, kas_usage_add;
 
 #endif

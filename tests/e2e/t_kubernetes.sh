@@ -190,7 +190,8 @@ usage_refused 400 '{"error":"gitops_sync_count is invalid"}' '{"gitops_sync_coun
 usage_refused 400 '{"error":"gitops_sync_count is invalid"}' '{"gitops_sync_count":"12abc","k8s_api_proxy_request_count":1}'
 usage_refused 400 '{"error":"k8s_api_proxy_request_count is invalid"}' '{"k8s_api_proxy_request_count":true}'
 usage_refused 400 '{"error":"gitops_sync_count is invalid, k8s_api_proxy_request_count is invalid"}' \
-	'{"gitops_sync_count":[1],"k8s_api_proxy_request_count":null}'
+	'{"gitops_sync_count":[1],"k8s_api_proxy_request_count":false}'
+usage_refused 400 '{"error":"gitops_sync_count is invalid"}' '{"gitops_sync_count":[1],"k8s_api_proxy_request_count":null}'
 usage_refused 400 '{"error":"gitops_sync_count is invalid"}' '{"gitops_sync_count":"99999999999999999999"}'
 usage_refused 400 '{"message":"400 Bad request - invalid JSON body"}' '{"gitops_sync_count":99999999999999999999}'
 usage_refused 400 '{"message":"400 Bad request - gitops_sync count must be greater than or equal to zero"}' \
@@ -205,6 +206,43 @@ psql_q "UPDATE kubernetes_usage_counters SET count = 9223372036854775800 WHERE e
 usage_refused 400 '{"message":"400 Bad request - invalid value"}' '{"gitops_sync_count":1,"k8s_api_proxy_request_count":100}'
 ok_if "an overflowing total adds neither counter" \
 	test "$(counters)" = "gitops_sync=13,k8s_api_proxy_request=9223372036854775800"
+
+# --- usage_metrics in current GitLab's shape (kas since about GitLab 15)
+# The counters of 14.1's events stay as they are for glia-admin stats below.
+psql_q "DELETE FROM kubernetes_usage_counters WHERE event NOT IN ('gitops_sync', 'k8s_api_proxy_request');
+	UPDATE kubernetes_usage_counters SET count = 0 WHERE event = 'k8s_api_proxy_request';
+	DELETE FROM kubernetes_usage_unique_ids" >/dev/null
+uniques() { psql_q "SELECT coalesce(string_agg(event || ':' || id, ',' ORDER BY event, id), '') FROM kubernetes_usage_unique_ids WHERE day = (now() AT TIME ZONE 'UTC')::date"; }
+expect_204 "counters and unique_counters as current kas sends them -> 204" -H "$KASH" -H "Content-Type: application/json" \
+	--data '{"counters":{"k8s_api_proxy_request":4,"flux_git_push_notifications_total":2,"k8s_api_proxy_requests_via_ci_access":1,"k8s_api_proxy_requests_via_user_access":0,"k8s_api_proxy_requests_via_pat_access":3},"unique_counters":{"k8s_api_proxy_requests_unique_users_via_ci_access":[7,7,9],"k8s_api_proxy_requests_unique_agents_via_ci_access":[3001],"flux_git_push_notified_unique_projects":[]}}'
+ok_if "counters added (a zero adds no row)" test "$(counters)" = \
+	"flux_git_push_notifications_total=2,gitops_sync=13,k8s_api_proxy_request=4,k8s_api_proxy_requests_via_ci_access=1,k8s_api_proxy_requests_via_pat_access=3"
+ok_if "unique counters keep distinct ids per day" test "$(uniques)" = \
+	"k8s_api_proxy_requests_unique_agents_via_ci_access:3001,k8s_api_proxy_requests_unique_users_via_ci_access:7,k8s_api_proxy_requests_unique_users_via_ci_access:9"
+expect_204 "the same ids again, and one more, with the old flat count -> 204" -H "$KASH" -H "Content-Type: application/json" \
+	--data '{"k8s_api_proxy_request_count":1,"counters":{"k8s_api_proxy_request":"2"},"unique_counters":{"k8s_api_proxy_requests_unique_users_via_ci_access":[9,"11"]}}'
+ok_if "the flat and the nested count add up" test "$(psql_q "SELECT count FROM kubernetes_usage_counters WHERE event = 'k8s_api_proxy_request'")" = 7
+ok_if "ids seen before are not counted twice" test "$(psql_q "SELECT count(*) FROM kubernetes_usage_unique_ids WHERE event = 'k8s_api_proxy_requests_unique_users_via_ci_access'")" = 3
+before_c=$(counters)
+before_u=$(uniques)
+usage_refused 400 '{"error":"counters is invalid"}' '{"counters":"k8s_api_proxy_request"}'
+usage_refused 400 '{"error":"counters is invalid"}' '{"counters":[1]}'
+usage_refused 400 '{"error":"counters[k8s_api_proxy_request] is invalid"}' '{"counters":{"k8s_api_proxy_request":1.5}}'
+usage_refused 400 '{"error":"counters[k8s_api_proxy_request] is invalid"}' '{"counters":{"k8s_api_proxy_request":"many"}}'
+usage_refused 400 '{"error":"counters[gitops_syncs] is not a known counter"}' '{"counters":{"k8s_api_proxy_request":1,"gitops_syncs":1}}'
+usage_refused 400 '{"message":"400 Bad request - flux_git_push_notifications_total count must be greater than or equal to zero"}' \
+	'{"counters":{"k8s_api_proxy_request":1,"flux_git_push_notifications_total":-2}}'
+usage_refused 400 '{"error":"unique_counters is invalid"}' '{"counters":{"k8s_api_proxy_request":1},"unique_counters":[7]}'
+usage_refused 400 '{"error":"unique_counters[flux_git_push_notified_unique_projects] is invalid"}' \
+	'{"counters":{"k8s_api_proxy_request":1},"unique_counters":{"flux_git_push_notified_unique_projects":[1,"x"]}}'
+usage_refused 400 '{"error":"unique_counters[flux_git_push_notified_unique_projects] is invalid"}' \
+	'{"unique_counters":{"flux_git_push_notified_unique_projects":[0]}}'
+usage_refused 400 '{"error":"unique_counters[flux_git_push_notified_unique_projects] is invalid"}' \
+	'{"unique_counters":{"flux_git_push_notified_unique_projects":7}}'
+usage_refused 400 '{"error":"unique_counters[k8s_api_proxy_request] is not a known counter"}' \
+	'{"unique_counters":{"k8s_api_proxy_request":[7]}}'
+ok_if "refused reports wrote nothing, not even their good parts" \
+	test "$(counters)|$(uniques)" = "$before_c|$before_u"
 
 # --- cilium_alert
 before_a=$(alerts)
@@ -268,6 +306,8 @@ desc "the revoked token -> 401"
 expect 401 "$UNAUTH" GET "$K/agent_info" -H "$KASH" -H "Authorization: Bearer $tok"
 ok_if "stats shows the usage counters" \
 	bash -c "'$GLIA_ADMIN' -c '$GLIA_CONFIG' stats | grep -Eq '^kubernetes_agent_gitops_sync +13 '"
+ok_if "stats shows current kas's counters and the week's distinct ids" \
+	bash -c '"$@" stats | grep -Eq "^kubernetes_agent_k8s_api_proxy_requests_via_pat_access +3 " && "$@" stats | grep -Eq "^k8s_api_proxy_requests_unique_users_via_ci_access_7d +3 "' _ "$GLIA_ADMIN" -c "$GLIA_CONFIG"
 ok_if "agent add refuses a bad name" bash -c "! '$GLIA_ADMIN' -c '$GLIA_CONFIG' agent add kas-group/manifests Bad_Name 2>/dev/null"
 psql_q "DELETE FROM cluster_agents WHERE id = $aid" >/dev/null
 
