@@ -9,6 +9,6 @@
 #define MAX_JSON_DEPTH		16	/* nesting of a JSON body */
 #define MAX_HEADER_VALUE	8192	/* bytes of one auth header (a JWT included) */
 #define MAX_PATH		1024	/* bytes of the request path */
-#define ARENA_MAX		(64L * 1024 * 1024)	/* bytes one request may allocate */
+#define ARENA_MAX		(64L * 1024 * 1024)	/* bytes one request may allocate, beyond 3 × max_body_size */
 
 #endif

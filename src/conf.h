@@ -31,6 +31,7 @@ struct glia_conf {
 	int log_level;
 	bool log_json;			/* log_format = json: one JSON object per request line */
 	size_t max_body_size;		/* bytes of request body read at most */
+	size_t max_changes;		/* lines of one push's changes at most */
 	long max_requests;		/* a worker exits after this many requests; 0: never */
 	int receive_max_input_size;	/* MB; 0: no receive.maxInputSize */
 	int replica_max_lag_ms;		/* a standby further behind is not read from */

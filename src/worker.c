@@ -221,7 +221,9 @@ int worker_run(int listen_fd, const struct glia_conf *conf, const struct secrets
 		log_error("out of memory");
 		return 1;
 	}
-	arena_init(&arena, ARENA_MAX);
+	/* A body may be read, copied once (a push's changes) and answered at
+	 * about its size (post_receive's messages). */
+	arena_init(&arena, ARENA_MAX + 3 * conf->max_body_size);
 	int status = 0;
 	while (!stopping) {
 		if (fcgi_accept(&conn) != 0) {

@@ -398,7 +398,8 @@ static bool git_access_check(struct access *ac, struct verdict *v, struct respon
 	long n = 0;
 	bool any = strcmp(ac->changes, "_any") == 0;
 
-	if (!any && (n = changes_parse(ac->req->arena, ac->changes, ac->changes_len, &changes)) < 0) {
+	if (!any && (n = changes_parse(ac->req->arena, ac->changes, ac->changes_len, ac->app->conf->max_changes,
+				       &changes)) < 0) {
 		response_error(res, 400, "changes is invalid");
 		return refuse(v, 0, NULL);
 	}

@@ -31,40 +31,45 @@ static bool ref_name(const char *s, size_t len)
 	return true;
 }
 
-long changes_parse(struct arena *a, const char *text, size_t len, struct change **out)
+long changes_parse(struct arena *a, const char *text, size_t len, size_t max, struct change **out)
 {
 	size_t lines = 1;
-	for (size_t i = 0; i < len; i++)
-		lines += text[i] == '\n';
-	if (lines > CHANGES_MAX + 1)
+	for (const char *p = text, *end = text + len; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+		lines++;
+	if (lines > max + 1)
 		return -1;
+	/* One copy of the text, cut into the fields in place: a push of 100 000
+	 * refs costs its own size and a struct a change, not three
+	 * allocations a line. */
+	char *copy = arena_alloc(a, len + 1);
 	struct change *list = arena_alloc(a, lines * sizeof *list);
 	long n = 0;
-	if (!list)
+	if (!copy || !list)
 		return -1;
+	memcpy(copy, text, len);
+	copy[len] = '\0';
 	for (size_t i = 0; i < len;) {
-		const char *line = text + i;
-		const char *nl = memchr(line, '\n', len - i);
+		char *line = copy + i;
+		char *nl = memchr(line, '\n', len - i);
 		size_t ll = nl ? (size_t)(nl - line) : len - i;
 		i += ll + 1;
 		if (ll > 0 && line[ll - 1] == '\r')
 			ll--;
 		if (ll == 0)
 			continue;
-		const char *sp1 = memchr(line, ' ', ll);
-		const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', ll - (size_t)(sp1 + 1 - line)) : NULL;
+		char *sp1 = memchr(line, ' ', ll);
+		char *sp2 = sp1 ? memchr(sp1 + 1, ' ', ll - (size_t)(sp1 + 1 - line)) : NULL;
 		if (!sp2)
 			return -1;
 		size_t l1 = (size_t)(sp1 - line), l2 = (size_t)(sp2 - sp1 - 1), l3 = ll - (size_t)(sp2 + 1 - line);
 		if (!object_name(line, l1) || !object_name(sp1 + 1, l2) || l1 != l2 || !ref_name(sp2 + 1, l3))
 			return -1;
-		if (n >= CHANGES_MAX)
+		if ((size_t)n >= max)
 			return -1;
-		list[n].oldrev = arena_strndup(a, line, l1);
-		list[n].newrev = arena_strndup(a, sp1 + 1, l2);
-		list[n].ref = arena_strndup(a, sp2 + 1, l3);
-		if (!list[n].oldrev || !list[n].newrev || !list[n].ref)
-			return -1;
+		*sp1 = *sp2 = line[ll] = '\0';
+		list[n].oldrev = line;
+		list[n].newrev = sp1 + 1;
+		list[n].ref = sp2 + 1;
 		n++;
 	}
 	*out = list;

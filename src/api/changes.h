@@ -8,7 +8,6 @@
 
 struct arena;
 
-#define CHANGES_MAX 10000	/* lines in one push */
 #define REF_MAX 1024		/* bytes of one ref name */
 
 struct change {
@@ -16,10 +15,11 @@ struct change {
 	const char *ref;		/* "refs/heads/main" */
 };
 
-/* Splits text into changes (blank lines dropped). Returns the number of
- * changes, or -1 for a malformed line, a bad object name, or more than
- * CHANGES_MAX lines. */
-long changes_parse(struct arena *a, const char *text, size_t len, struct change **out);
+/* Splits text into changes (blank lines dropped), the fields pointing into
+ * one copy of text in a. Returns the number of changes, or -1 for a
+ * malformed line, a bad object name, more than max lines (max_changes), or
+ * out of memory. */
+long changes_parse(struct arena *a, const char *text, size_t len, size_t max, struct change **out);
 
 /* Whether rev is all zeros: the ref is created (oldrev) or deleted (newrev). */
 bool change_blank(const char *rev);

@@ -210,7 +210,7 @@ void api_post_receive(struct request *req, struct response *res, struct app *app
 	if (!gl_repository)
 		return;
 	if (request_param_string(req, "changes", &text, &text_len) == PARAM_INVALID ||
-	    (n = changes_parse(req->arena, text, text_len, &changes)) < 0) {
+	    (n = changes_parse(req->arena, text, text_len, app->conf->max_changes, &changes)) < 0) {
 		response_error(res, 400, "changes is invalid");
 		return;
 	}

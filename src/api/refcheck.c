@@ -77,21 +77,75 @@ static bool access_passes(int level, bool user_row, const struct ref_rights *r)
 	return r->admin || (r->push_code && r->access_level >= level);
 }
 
+static bool is_pattern(const struct protected_ref *ref)
+{
+	return strchr(ref->name, '*') != NULL;
+}
+
+/* refcheck_sort's order: exact names first, by kind and name; then the
+ * patterns. */
+static int ref_order(const void *va, const void *vb)
+{
+	const struct protected_ref *a = va, *b = vb;
+	bool pa = is_pattern(a), pb = is_pattern(b);
+	if (pa != pb)
+		return pa ? 1 : -1;
+	if (a->tag != b->tag)
+		return a->tag ? 1 : -1;
+	return strcmp(a->name, b->name);
+}
+
+void refcheck_sort(struct protected_ref *refs, size_t n)
+{
+	if (n > 1)
+		qsort(refs, n, sizeof *refs, ref_order);
+}
+
+static void gather(const struct protected_ref *ref, const struct ref_rights *r, bool *can_push, bool *can_merge)
+{
+	*can_push |= access_passes(ref->push_level, ref->push_user, r);
+	*can_merge |= access_passes(ref->merge_level, ref->merge_user, r);
+}
+
 /* Whether name is protected (of that kind), and whether any matching rule
  * lets the user push (tags: create) or merge: GitLab gathers the access
- * levels of every matching rule and asks whether any passes. */
+ * levels of every matching rule and asks whether any passes. A push of
+ * 100 000 refs against many rules: the exact names are found by binary
+ * search (refs sorted by refcheck_sort), only the patterns are tried one
+ * by one. */
 static bool protected_rights(const struct protected_ref *refs, size_t n, bool tag, const char *name,
 			     const struct ref_rights *r, bool *can_push, bool *can_merge)
 {
 	bool found = false;
+	size_t lo = 0, hi = n, exact;
 
 	*can_push = *can_merge = false;
-	for (size_t i = 0; i < n; i++) {
+	while (lo < hi) {	/* where the patterns begin */
+		size_t mid = lo + (hi - lo) / 2;
+		if (is_pattern(&refs[mid]))
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	exact = lo;
+	struct protected_ref key = { .tag = tag, .name = name };
+	lo = 0, hi = exact;
+	while (lo < hi) {	/* the first exact rule not before (tag, name) */
+		size_t mid = lo + (hi - lo) / 2;
+		if (ref_order(&refs[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < exact && refs[lo].tag == tag && strcmp(refs[lo].name, name) == 0; lo++) {
+		found = true;
+		gather(&refs[lo], r, can_push, can_merge);
+	}
+	for (size_t i = exact; i < n; i++) {
 		if (refs[i].tag != tag || !refcheck_name_matches(refs[i].name, name))
 			continue;
 		found = true;
-		*can_push |= access_passes(refs[i].push_level, refs[i].push_user, r);
-		*can_merge |= access_passes(refs[i].merge_level, refs[i].merge_user, r);
+		gather(&refs[i], r, can_push, can_merge);
 	}
 	return found;
 }
@@ -195,6 +249,8 @@ long refcheck_parse(struct request *req, const char *json, struct protected_ref 
 		for (size_t i = 0; refs && i < len; i++)
 			if (!read_ref(req->arena, json_object_array_get_idx(list, i), &refs[i]))
 				n = -1;
+		if (n >= 0)
+			refcheck_sort(refs, len);
 		*out = refs;
 	}
 	json_object_put(list);

@@ -32,7 +32,12 @@ struct ref_rights {
 /* GitLab's ProtectedRef matching: exact, or '*' for any run of characters. */
 bool refcheck_name_matches(const char *pattern, const char *name);
 
-/* The message refusing one change, or NULL when it may go through. */
+/* Sorts refs as refcheck_change needs them (refcheck_parse does it). */
+void refcheck_sort(struct protected_ref *refs, size_t n);
+
+/* The message refusing one change, or NULL when it may go through. refs
+ * sorted by refcheck_sort: O(log n) for the exact names, one match a
+ * pattern. */
 const char *refcheck_change(const struct change *c, const char *default_branch,
 			    const struct protected_ref *refs, size_t n_refs, const struct ref_rights *rights);
 

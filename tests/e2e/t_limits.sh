@@ -28,7 +28,8 @@ expect 400 "$BADQ" GET "/api/v4/internal/discover?username=rubi%00x" -H "$AUTH"
 head -c $((1536 * 1024)) /dev/zero | tr '\0' a >"$E2E_TMP/big"
 # Bodies go to a route that exists (glia answers 404 to an unknown path
 # before it reads any body): discover takes its parameters from a body too.
-desc "1.5 MB body (nginx allows 2 MB) -> 413 from glia"
+reload_with "max_body_size = 1048576"
+desc "1.5 MB body, max_body_size = 1 MiB -> 413 from glia"
 expect 413 '{"message":"413 Request Entity Too Large"}' GET /api/v4/internal/discover -H "$AUTH" \
 	-H 'Content-Type: application/x-www-form-urlencoded' --data-binary "@$E2E_TMP/big"
 
@@ -40,8 +41,8 @@ desc "JSON body with single quotes -> 400"
 expect 400 '{"message":"400 Bad request - invalid JSON body"}' GET /api/v4/internal/discover -H "$AUTH" \
 	-H 'Content-Type: application/json' --data-binary "{'key_id':7}"
 
-head -c $((3 * 1024 * 1024)) /dev/zero | tr '\0' a >"$E2E_TMP/huge"
-desc "3 MB body -> 413 from nginx, still JSON"
+head -c $((21 * 1024 * 1024)) /dev/zero | tr '\0' a >"$E2E_TMP/huge"
+desc "21 MB body (nginx allows 20 MB) -> 413 from nginx, still JSON"
 expect 413 '{"message":"413 Request Entity Too Large"}' GET /api/v4/internal/discover -H "$AUTH" \
 	-H 'Content-Type: application/x-www-form-urlencoded' --data-binary "@$E2E_TMP/huge"
 

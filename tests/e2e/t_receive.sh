@@ -119,11 +119,13 @@ expect 400 '{"error":"changes is invalid"}' POST "$POST" -H "$AUTH" --data-urlen
 desc "post_receive with a 39-character sha"
 expect 400 '{"error":"changes is invalid"}' POST "$POST" -H "$AUTH" --data-urlencode "gl_repository=e2e-twice" \
 	--data-urlencode "changes=${Z:1} $N refs/heads/x"
-desc "post_receive with 10 001 change lines"
+reload_with "max_changes = 10000"
+desc "post_receive with 10 001 change lines, max_changes = 10000"
 lines=$E2E_TMP/changes
 for _ in $(seq 10001); do printf '%s %s refs/heads/x\n' "$Z" "$N"; done >"$lines"
 expect 400 '{"error":"changes is invalid"}' POST "$POST" -H "$AUTH" --data-urlencode "gl_repository=e2e-twice" \
 	--data-urlencode "changes@$lines"
+reload_with
 desc "push_options of the wrong type"
 expect 400 '{"error":"push_options is invalid"}' POST "$POST" -H "$AUTH" -H 'Content-Type: application/json' \
 	--data '{"gl_repository":"e2e-twice","push_options":{"a":1}}'

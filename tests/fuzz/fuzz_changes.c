@@ -9,6 +9,8 @@
 #include "api/changes.h"
 #include "fuzz.h"
 
+#define FUZZ_MAX_CHANGES 1000
+
 static int is_hex(const char *s)
 {
 	size_t n = strlen(s);
@@ -28,8 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memcpy(text, data, size);
 	arena_init(&a, ARENA_MAX);
-	long n = changes_parse(&a, text, size, &list);
-	CHECK(n >= -1 && n <= CHANGES_MAX);
+	long n = changes_parse(&a, text, size, FUZZ_MAX_CHANGES, &list);
+	CHECK(n >= -1 && n <= FUZZ_MAX_CHANGES);
 	if (n >= 0) {
 		long k = 0;
 		for (size_t i = 0; i < size;) {

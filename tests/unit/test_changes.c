@@ -33,7 +33,7 @@ START_TEST(parsing)
 	struct arena a;
 	struct change *c;
 	arena_init(&a, 1 << 24);
-	long n = changes_parse(&a, cases[_i].text, strlen(cases[_i].text), &c);
+	long n = changes_parse(&a, cases[_i].text, strlen(cases[_i].text), 100, &c);
 	ck_assert_int_eq(n, cases[_i].n);
 	arena_destroy(&a);
 }
@@ -45,7 +45,7 @@ START_TEST(fields)
 	struct change *c;
 	const char *text = Z " " B " refs/heads/feature/x\n" A " " Z " refs/tags/v1";
 	arena_init(&a, 1 << 20);
-	ck_assert_int_eq(changes_parse(&a, text, strlen(text), &c), 2);
+	ck_assert_int_eq(changes_parse(&a, text, strlen(text), 2, &c), 2);
 	ck_assert_str_eq(c[0].oldrev, Z);
 	ck_assert(change_blank(c[0].oldrev));
 	ck_assert(!change_blank(c[0].newrev));
@@ -56,18 +56,24 @@ START_TEST(fields)
 }
 END_TEST
 
+/* max_changes: a push of 100 000 refs (git push --mirror), and one line
+ * more than the limit. The text is not changed: the fields are a copy. */
 START_TEST(line_limit)
 {
+	enum { MAX = 100000 };
 	struct arena a;
 	struct change *c;
 	size_t line = strlen(A " " B " refs/heads/x\n");
-	char *text = malloc(line * (CHANGES_MAX + 1) + 1);
-	for (int i = 0; i <= CHANGES_MAX; i++)
+	char *text = malloc(line * (MAX + 1) + 1);
+	for (int i = 0; i <= MAX; i++)
 		memcpy(text + (size_t)i * line, A " " B " refs/heads/x\n", line);
-	text[line * (CHANGES_MAX + 1)] = '\0';
+	text[line * (MAX + 1)] = '\0';
 	arena_init(&a, 1 << 26);
-	ck_assert_int_eq(changes_parse(&a, text, line * CHANGES_MAX, &c), CHANGES_MAX);
-	ck_assert_int_eq(changes_parse(&a, text, line * (CHANGES_MAX + 1), &c), -1);
+	ck_assert_int_eq(changes_parse(&a, text, line * MAX, MAX, &c), MAX);
+	ck_assert_str_eq(c[MAX - 1].ref, "refs/heads/x");
+	ck_assert_str_eq(c[MAX - 1].newrev, B);
+	ck_assert_int_eq(changes_parse(&a, text, line * (MAX + 1), MAX, &c), -1);
+	ck_assert(memcmp(text, A " " B " refs/heads/x\n", line) == 0);
 	arena_destroy(&a);
 	free(text);
 }

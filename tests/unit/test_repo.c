@@ -185,12 +185,46 @@ static const struct {
 START_TEST(change_checks)
 {
 	struct change c = { change_cases[_i].old, change_cases[_i].new, change_cases[_i].ref };
-	const char *msg = refcheck_change(&c, "main", refs, sizeof refs / sizeof refs[0], change_cases[_i].who);
+	struct protected_ref sorted[sizeof refs / sizeof refs[0]];
+	memcpy(sorted, refs, sizeof refs);
+	refcheck_sort(sorted, sizeof refs / sizeof refs[0]);
+	const char *msg = refcheck_change(&c, "main", sorted, sizeof refs / sizeof refs[0], change_cases[_i].who);
 	const char *want = change_cases[_i].msg;
 	if (!want)
 		ck_assert_msg(msg == NULL, "%s: refused with \"%s\"", c.ref, msg);
 	else
 		ck_assert_msg(msg && strncmp(msg, want, strlen(want)) == 0, "%s: \"%s\"", c.ref, msg ? msg : "(allowed)");
+}
+END_TEST
+
+/* Many exact rules, given in no order: each name finds its own rule (the
+ * binary search), of its own kind, and the patterns still apply. */
+START_TEST(many_rules)
+{
+	enum { N = 1000 };
+	static struct protected_ref many[N + 2];
+	static char names[N][8];
+	char ref[32];
+	for (int i = 0; i < N; i++) {
+		int k = (i * 7919) % N;	/* a permutation of 0..N-1: no order */
+		snprintf(names[i], sizeof names[i], "b%04d", k);
+		many[i] = (struct protected_ref){ false, names[i], k % 2 ? 40 : 30, false, 40, false };
+	}
+	many[N] = (struct protected_ref){ true, "b0500", 40, false, -1, false };
+	many[N + 1] = (struct protected_ref){ false, "zz*", 40, false, 40, false };
+	refcheck_sort(many, N + 2);
+	for (int k = 0; k < N; k++) {
+		snprintf(ref, sizeof ref, "refs/heads/b%04d", k);
+		struct change c = { A, B, ref };
+		const char *msg = refcheck_change(&c, "main", many, N + 2, &developer);
+		ck_assert_msg((msg != NULL) == (k % 2 == 1), "%s: %s", ref, msg ? msg : "(allowed)");
+	}
+	struct change absent = { A, B, "refs/heads/b5000" }, pattern = { A, B, "refs/heads/zz1" };
+	struct change tag = { Z, B, "refs/tags/b0500" }, other_tag = { Z, B, "refs/tags/b0501" };
+	ck_assert_ptr_null(refcheck_change(&absent, "main", many, N + 2, &developer));
+	ck_assert_ptr_nonnull(refcheck_change(&pattern, "main", many, N + 2, &developer));
+	ck_assert_ptr_nonnull(refcheck_change(&tag, "main", many, N + 2, &developer));
+	ck_assert_ptr_null(refcheck_change(&other_tag, "main", many, N + 2, &developer));
 }
 END_TEST
 
@@ -236,6 +270,7 @@ Suite *suite_repo(void)
 	tcase_add_test(tc, hashed_paths);
 	tcase_add_loop_test(tc, ref_matching, 0, sizeof match_cases / sizeof match_cases[0]);
 	tcase_add_loop_test(tc, change_checks, 0, sizeof change_cases / sizeof change_cases[0]);
+	tcase_add_test(tc, many_rules);
 	tcase_add_test(tc, protected_refs_json);
 	suite_add_tcase(s, tc);
 	return s;
