@@ -467,6 +467,11 @@ int request_param_string(const struct request *req, const char *name, const char
 	return PARAM_OK;
 }
 
+json_object *request_json_parse(const char *s, size_t len)
+{
+	return json_parse_strict(s, len);
+}
+
 void request_release(struct request *req)
 {
 	json_object_put(req->json);

@@ -86,6 +86,11 @@ int request_param_id(const struct request *req, const char *name, long long *out
 /* A string parameter: JSON string or form value (never an array). */
 int request_param_string(const struct request *req, const char *name, const char **out, size_t *len);
 
+/* One JSON value, parsed as strictly as a JSON body (whole input, depth,
+ * UTF-8, no NUL, no saturated integers), or NULL: for a parameter that
+ * Grape types as JSON and that may come as a string. The caller puts it. */
+json_object *request_json_parse(const char *s, size_t len);
+
 void request_release(struct request *req);
 
 #endif

@@ -230,6 +230,13 @@ void response_error(struct response *res, int status, const char *error)
 	response_one(res, status, "error", error);
 }
 
+void response_no_content(struct response *res)
+{
+	res->status = 204;
+	res->body = "";
+	res->body_len = 0;
+}
+
 const char *response_reason(int status)
 {
 	switch (status) {

@@ -34,6 +34,9 @@ void response_message(struct response *res, int status, const char *message);
 /* {"error":"..."}: Grape's shape for routing and parameter validation. */
 void response_error(struct response *res, int status, const char *error);
 
+/* 204 with an empty body: Grape's no_content!. */
+void response_no_content(struct response *res);
+
 const char *response_reason(int status);
 
 #endif

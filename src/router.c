@@ -27,6 +27,10 @@ const struct route routes[] = {
 	  "two_factor_recovery_codes" },
 	{ "PUT", "/api/v4/internal/upcoming_reconciliations", AUTH_ADMIN, api_upcoming_reconciliations,
 	  "upcoming_reconciliations" },
+	{ "POST", "/api/v4/internal/kubernetes/agent_configuration", AUTH_KAS, api_kubernetes_agent_configuration,
+	  "kubernetes_agent_configuration" },
+	{ "POST", "/api/v4/internal/kubernetes/agent_events", AUTH_KAS, api_kubernetes_agent_events,
+	  "kubernetes_agent_events" },
 	{ "GET", "/api/v4/internal/kubernetes/agent_info", AUTH_KAS, api_kubernetes_agent_info, "kubernetes_agent_info" },
 	/* Current GitLab serves agent_info here too. */
 	{ "GET", "/api/v4/internal/agents/agentk/agent_info", AUTH_KAS, api_kubernetes_agent_info,
@@ -37,6 +41,8 @@ const struct route routes[] = {
 	  "kubernetes_project_info" },
 	{ "POST", "/api/v4/internal/kubernetes/usage_metrics", AUTH_KAS, api_kubernetes_usage_metrics,
 	  "kubernetes_usage_metrics" },
+	{ "GET", "/api/v4/internal/kubernetes/verify_project_access", AUTH_KAS, api_kubernetes_verify_project_access,
+	  "kubernetes_verify_project_access" },
 	{ "GET", "/api/v4/namespaces/:id/gitlab_subscription", AUTH_ADMIN, api_subscription_show, "subscription" },
 	/* GitLab validates these two's parameters before it authenticates
 	 * (authenticated_as_admin! inside the endpoint, after Grape). */

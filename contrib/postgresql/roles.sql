@@ -75,6 +75,10 @@ DECLARE
 	runtime text := current_setting('glia.runtime');
 	grants text[][] := ARRAY[
 		-- table                                  privileges
+		['agent_group_authorizations',           'SELECT, INSERT, UPDATE (config), DELETE'],	-- kubernetes_config.c: replaced
+		['agent_project_authorizations',         'SELECT, INSERT, UPDATE (config), DELETE'],	-- kubernetes_config.c: replaced
+		['agent_user_access_group_authorizations', 'SELECT, INSERT, UPDATE (config), DELETE'],	-- kubernetes_config.c: replaced
+		['agent_user_access_project_authorizations', 'SELECT, INSERT, UPDATE (config), DELETE'],	-- kubernetes_config.c: replaced
 		['alert_management_alerts',              'SELECT, INSERT, UPDATE'],	-- kubernetes_alert.c: upsert
 		['ci_minutes_additional_packs',          'SELECT, INSERT, UPDATE (namespace_id)'],	-- minutes.c: add, move
 		['cluster_agent_tokens',                 'SELECT, UPDATE (last_used_at)'],	-- kubernetes.c

@@ -57,13 +57,16 @@ void api_personal_access_token(struct request *req, struct response *res, struct
 void api_pre_receive(struct request *req, struct response *res, struct app *app);
 void api_post_receive(struct request *req, struct response *res, struct app *app);
 
-/* Kubernetes agent server: kubernetes.c. The dispatcher calls
+/* Kubernetes agent server: kubernetes*.c. The dispatcher calls
  * api_authenticate_kas for AUTH_KAS routes; it writes the refusal itself. */
 bool api_authenticate_kas(struct request *req, struct response *res, struct app *app);
 void api_kubernetes_agent_info(struct request *req, struct response *res, struct app *app);
 void api_kubernetes_project_info(struct request *req, struct response *res, struct app *app);
 void api_kubernetes_usage_metrics(struct request *req, struct response *res, struct app *app);
 void api_kubernetes_cilium_alert(struct request *req, struct response *res, struct app *app);
+void api_kubernetes_verify_project_access(struct request *req, struct response *res, struct app *app);
+void api_kubernetes_agent_events(struct request *req, struct response *res, struct app *app);
+void api_kubernetes_agent_configuration(struct request *req, struct response *res, struct app *app);
 /* Billing (CustomersDot): billing.c. api_authenticate_admin checks the
  * administrator's personal access token (401/403): the dispatcher calls it
  * for AUTH_ADMIN routes, the handler for AUTH_ADMIN_IN_HANDLER ones. */

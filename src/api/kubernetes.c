@@ -1,8 +1,10 @@
 /* The Kubernetes agent server's endpoints (GitLab's
- * lib/api/internal/kubernetes.rb of 14.0–14.1): the kas JWT on every call,
- * the agent token on all but usage_metrics, then agent_info and
- * project_info. cilium_alert is in kubernetes_alert.c, usage_metrics in
- * kubernetes_usage.c. */
+ * lib/api/internal/kubernetes.rb of 14.0–14.1, and current GitLab's
+ * additions): the kas JWT on every call, the agent token on all but
+ * usage_metrics, agent_events and agent_configuration, then agent_info,
+ * project_info and verify_project_access. cilium_alert is in
+ * kubernetes_alert.c, usage_metrics and agent_events in kubernetes_usage.c,
+ * agent_configuration in kubernetes_config.c. */
 #include "config.h"
 #include "api/api.h"
 #include "api/kubernetes.h"
@@ -33,6 +35,7 @@ const struct db_stmt *const kubernetes_statements[] = {
 	&kas_agent_by_token,
 	&kas_usage_add,
 	&kas_alert_create,
+	&kas_agent_configure,
 	NULL,
 };
 
@@ -169,37 +172,58 @@ static bool project_ref(const char *s, size_t len, struct repo_ref *ref)
 	return ref->valid && ref->type == REPO_PROJECT && ref->path == s && ref->path_len == len;
 }
 
-void api_kubernetes_project_info(struct request *req, struct response *res, struct app *app)
+/* The project of the request's id that the agent may see, or -1 after
+ * writing the refusal: project_info's decision, which verify_project_access
+ * shares (current GitLab's agent_has_access_to_project?). */
+static int agent_project_find(struct request *req, struct response *res, struct app *app,
+			      const struct kas_agent *agent, struct repo *repo)
 {
-	struct kas_agent agent;
 	struct repo_ref ref;
-	struct repo repo;
-
-	if (kas_agent_find(req, app, &agent, res) < 0)
-		return;
 	const struct param *p = request_param(req, "id");
 	if (!p) {
 		response_error(res, 400, "id is missing");
-		return;
+		return -1;
 	}
 	if (p->type != PARAM_STRING && p->type != PARAM_INT) {
 		response_error(res, 400, "id is invalid");
-		return;
+		return -1;
 	}
 	if (!project_ref(p->str, p->len, &ref)) {
 		response_message(res, 404, "404 Not Found");
-		return;
+		return -1;
 	}
-	if (repo_find(req, app, &ref, &repo, res) < 0)
-		return;
+	if (repo_find(req, app, &ref, repo, res) < 0)
+		return -1;
 	/* Guest.can?(:download_code) — a public project whose repository is
 	 * public — or the agent's own project (GitLab 14.1). Anything else is
 	 * 404, so that a private project's existence does not show. */
-	bool visible = repo.found && ((repo.visibility == 20 && repo.repository_access_level >= 20) ||
-				      repo.project_id == agent.project_id);
+	bool visible = repo->found && ((repo->visibility == 20 && repo->repository_access_level >= 20) ||
+				       repo->project_id == agent->project_id);
 	if (!visible) {
 		response_message(res, 404, "404 Not Found");
-		return;
+		return -1;
 	}
+	return 0;
+}
+
+void api_kubernetes_project_info(struct request *req, struct response *res, struct app *app)
+{
+	struct kas_agent agent;
+	struct repo repo;
+
+	if (kas_agent_find(req, app, &agent, res) < 0 || agent_project_find(req, res, app, &agent, &repo) < 0)
+		return;
 	write_project(req, res, app, &repo, NULL);
+}
+
+/* Whether the agent may access the project (current GitLab): project_info's
+ * decision, answered 204 without a body. */
+void api_kubernetes_verify_project_access(struct request *req, struct response *res, struct app *app)
+{
+	struct kas_agent agent;
+	struct repo repo;
+
+	if (kas_agent_find(req, app, &agent, res) < 0 || agent_project_find(req, res, app, &agent, &repo) < 0)
+		return;
+	response_no_content(res);
 }

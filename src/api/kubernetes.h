@@ -20,8 +20,8 @@ struct kas_agent {
  * (401 as GitLab 14.1) or the database failure. */
 int kas_agent_find(struct request *req, struct app *app, struct kas_agent *agent, struct response *res);
 
-/* The statements of kubernetes_alert.c and kubernetes_usage.c, which
- * kubernetes.c lists with its own. */
-extern const struct db_stmt kas_alert_create, kas_usage_add;
+/* The statements of kubernetes_alert.c, kubernetes_usage.c and
+ * kubernetes_config.c, which kubernetes.c lists with its own. */
+extern const struct db_stmt kas_alert_create, kas_usage_add, kas_agent_configure;
 
 #endif

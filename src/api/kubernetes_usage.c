@@ -9,7 +9,15 @@
  * to (GitLab: Redis INCRBY); unique counters keep the distinct ids per
  * event and UTC day (GitLab: a HyperLogLog per event and week). Every value
  * is checked before anything is written, and all is written in one
- * statement: a bad report writes nothing. */
+ * statement: a bad report writes nothing.
+ *
+ * POST /internal/kubernetes/agent_events (current GitLab): events that kas
+ * saw, {"events": {"k8s_api_proxy_requests_unique_users_via_ci_access":
+ * [{"user_id": 7, "project_id": 9}], "register_agent_at_kas": [{...}]}}.
+ * GitLab hands each to Gitlab::InternalEvents.track_event (product
+ * analytics and Service Ping counters, which no internal API reads) and
+ * stores nothing else, so glia checks them as Grape's params block does,
+ * answers 204 and keeps nothing. */
 #include "config.h"
 #include "api/api.h"
 #include "api/kubernetes.h"
@@ -235,8 +243,117 @@ void api_kubernetes_usage_metrics(struct request *req, struct response *res, str
 	json_object_put(ids);
 	if (!written)
 		return;
-	/* no_content!: 204 with an empty body. */
-	res->status = 204;
-	res->body = "";
-	res->body_len = 0;
+	response_no_content(res);
+}
+
+/* The fields of an event that GitLab's params block declares (others are
+ * ignored, as Grape does): Integer, String (Grape also takes a number or a
+ * boolean as a String, not an array or an object) or a Hash of fields. */
+enum event_field_type { FIELD_INTEGER, FIELD_STRING, FIELD_HASH };
+struct event_field {
+	const char *name;
+	enum event_field_type type;
+	const struct event_field *fields;	/* of a FIELD_HASH */
+};
+
+static const struct event_field user_event_fields[] = {
+	{ "user_id", FIELD_INTEGER, NULL },
+	{ "project_id", FIELD_INTEGER, NULL },
+	{ NULL, 0, NULL },
+};
+static const struct event_field telemetry_fields[] = {
+	{ "installation_method", FIELD_STRING, NULL },
+	{ "helm_chart_version", FIELD_STRING, NULL },
+	{ NULL, 0, NULL },
+};
+static const struct event_field register_fields[] = {
+	{ "project_id", FIELD_INTEGER, NULL },
+	{ "agent_version", FIELD_STRING, NULL },
+	{ "architecture", FIELD_STRING, NULL },
+	{ "agent_id", FIELD_INTEGER, NULL },
+	{ "kubernetes_version", FIELD_STRING, NULL },
+	{ "extra_telemetry_data", FIELD_HASH, telemetry_fields },
+	{ NULL, 0, NULL },
+};
+static const struct {
+	const char *name;
+	const struct event_field *fields;
+} event_lists[] = {
+	{ "k8s_api_proxy_requests_unique_users_via_ci_access", user_event_fields },
+	{ "k8s_api_proxy_requests_unique_users_via_user_access", user_event_fields },
+	{ "k8s_api_proxy_requests_unique_users_via_pat_access", user_event_fields },
+	{ "register_agent_at_kas", register_fields },
+};
+
+/* The first declared field of obj (fields of a Hash field included) whose
+ * value has not its type, as the end of Grape's name for it ("[user_id]",
+ * "[extra_telemetry_data][helm_chart_version]"), or NULL when all have. A
+ * null field is an optional one not given. */
+static const char *event_field_bad(struct request *req, json_object *obj, const struct event_field *fields)
+{
+	for (const struct event_field *f = fields; f->name; f++) {
+		json_object *v;
+		long long n;
+		const char *inner = NULL;
+		if (!json_object_object_get_ex(obj, f->name, &v) || json_object_is_type(v, json_type_null))
+			continue;
+		bool ok = false;
+		switch (f->type) {
+		case FIELD_INTEGER:
+			ok = json_integer(v, &n);
+			break;
+		case FIELD_STRING:
+			ok = !json_object_is_type(v, json_type_array) && !json_object_is_type(v, json_type_object);
+			break;
+		case FIELD_HASH:
+			ok = json_object_is_type(v, json_type_object) && !(inner = event_field_bad(req, v, f->fields));
+			break;
+		}
+		if (!ok) {
+			const char *name = arena_printf(req->arena, "[%s]%s", f->name, inner ? inner : "");
+			return name ? name : "";
+		}
+	}
+	return NULL;
+}
+
+void api_kubernetes_agent_events(struct request *req, struct response *res, struct app *app)
+{
+	(void)app;
+	/* optional :events, type: Hash */
+	const struct param *p = request_param(req, "events");
+	if (p && p->type != PARAM_NULL && (p->type != PARAM_OBJECT || !p->json)) {
+		response_error(res, 400, "events is invalid");
+		return;
+	}
+	for (size_t i = 0; p && p->json && i < sizeof event_lists / sizeof event_lists[0]; i++) {
+		json_object *list;
+		if (!json_object_object_get_ex(p->json, event_lists[i].name, &list) ||
+		    json_object_is_type(list, json_type_null))
+			continue;
+		/* type: Array of Hashes; a null element is skipped, as GitLab's
+		 * `next if event.blank?` does. */
+		bool ok = json_object_is_type(list, json_type_array);
+		size_t len = ok ? json_object_array_length(list) : 0, j;
+		const char *bad = NULL;
+		for (j = 0; ok && !bad && j < len; j++) {
+			json_object *event = json_object_array_get_idx(list, j);
+			if (!json_object_is_type(event, json_type_null))
+				ok = json_object_is_type(event, json_type_object) &&
+				     !(bad = event_field_bad(req, event, event_lists[i].fields));
+		}
+		const char *msg = NULL;
+		if (bad)
+			msg = arena_printf(req->arena, "events[%s][%zu]%s is invalid", event_lists[i].name, j - 1, bad);
+		else if (!ok)
+			msg = arena_printf(req->arena, "events[%s] is invalid", event_lists[i].name);
+		else
+			continue;
+		if (msg)
+			response_error(res, 400, msg);
+		else
+			response_message(res, 500, "500 Internal Server Error");
+		return;
+	}
+	response_no_content(res);
 }

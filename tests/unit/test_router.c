@@ -11,6 +11,11 @@ static const struct { const char *method, *path; enum route_result result; const
 	{ "HEAD", "/api/v4/internal/check", ROUTE_FOUND, "check" },
 	{ "GET", "/api/v4/internal/authorized_keys", ROUTE_FOUND, "authorized_keys" },
 	{ "GET", "/api/v4/internal/discover", ROUTE_FOUND, "discover" },
+	{ "POST", "/api/v4/internal/kubernetes/agent_configuration", ROUTE_FOUND, "kubernetes_agent_configuration" },
+	{ "POST", "/api/v4/internal/kubernetes/agent_events", ROUTE_FOUND, "kubernetes_agent_events" },
+	{ "GET", "/api/v4/internal/kubernetes/verify_project_access", ROUTE_FOUND,
+	  "kubernetes_verify_project_access" },
+	{ "POST", "/api/v4/internal/kubernetes/verify_project_access", ROUTE_BAD_METHOD, NULL },
 	{ "POST", "/api/v4/internal/check", ROUTE_BAD_METHOD, NULL },
 	{ "DELETE", "/api/v4/internal/discover", ROUTE_BAD_METHOD, NULL },
 	/* request_init tidies slashes before routing; the router itself sees
