@@ -189,13 +189,11 @@ static bool b64token_char(char c)
 	       c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
 }
 
-int auth_bearer_token(const char *header, const char **token, size_t *len)
+/* A whole b64token: 1..AGENT_TOKEN_MAX characters, "=" padding last. */
+static int b64token(const char *t, const char **token, size_t *len)
 {
 	size_t n = 0;
 
-	if (!header || strncasecmp(header, "Bearer ", 7) != 0)
-		return -1;
-	const char *t = header + 7;
 	while (t[n] && b64token_char(t[n]) && n <= AGENT_TOKEN_MAX)
 		n++;
 	size_t body = n;
@@ -206,4 +204,22 @@ int auth_bearer_token(const char *header, const char **token, size_t *len)
 	*token = t;
 	*len = n;
 	return 0;
+}
+
+int auth_bearer_token(const char *header, const char **token, size_t *len)
+{
+	if (!header || strncasecmp(header, "Bearer ", 7) != 0)
+		return -1;
+	return b64token(header + 7, token, len);
+}
+
+int auth_agent_token(const struct request *req, const char **token, size_t *len)
+{
+	int n;
+	const char *header = request_env(req, "HTTP_AUTHORIZATION", &n);
+
+	if (n > 0)
+		return n == 1 ? auth_bearer_token(header, token, len) : -1;
+	header = request_env(req, "HTTP_GITLAB_AGENTK_API_REQUEST", &n);
+	return n == 1 ? b64token(header, token, len) : -1;
 }

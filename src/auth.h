@@ -46,4 +46,11 @@ bool auth_kas_jwt_valid(const struct secrets *s, const char *token, time_t now);
 #define AGENT_TOKEN_MAX 1024
 int auth_bearer_token(const char *header, const char **token, size_t *len);
 
+/* The agent token of a kas request, as current GitLab reads it
+ * (AuthFinders#cluster_agent_token_from_authorization_token): from
+ * Authorization: Bearer when that header is there, else the whole value of
+ * Gitlab-Agentk-Api-Request, which kas moves to. A repeated header is
+ * refused. Returns 0 with *token and *len set, or -1. */
+int auth_agent_token(const struct request *req, const char **token, size_t *len);
+
 #endif

@@ -58,14 +58,13 @@ bool api_authenticate_kas(struct request *req, struct response *res, struct app 
 
 int kas_agent_find(struct request *req, struct app *app, struct kas_agent *agent, struct response *res)
 {
-	int n;
-	const char *header = request_env(req, "HTTP_AUTHORIZATION", &n), *token;
+	const char *token;
 	char digest[TOKEN_DIGEST_HEX + 1];
 	size_t len;
 	PGresult *r;
 
 	memset(agent, 0, sizeof *agent);
-	if (n != 1 || auth_bearer_token(header, &token, &len) < 0 ||
+	if (auth_agent_token(req, &token, &len) < 0 ||
 	    token_digest(app->secrets->pepper, app->secrets->pepper_len, token, len, digest) < 0) {
 		response_message(res, 401, "401 Unauthorized");
 		return -1;

@@ -14,7 +14,8 @@ struct kas_agent {
 	long long project_id;
 };
 
-/* The agent of the request's "Authorization: Bearer <token>", found by the
+/* The agent of the request's "Authorization: Bearer <token>" (or, without
+ * Authorization, "Gitlab-Agentk-Api-Request: <token>"), found by the
  * token's digest among tokens not revoked; its last_used_at is refreshed
  * (at most every 10 minutes). Returns 0, or -1 after writing the refusal
  * (401 as GitLab 14.1) or the database failure. */

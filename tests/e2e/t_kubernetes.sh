@@ -54,6 +54,13 @@ ok_if "the token's use is recorded" test "$(psql_q "SELECT count(*) FROM cluster
 
 desc "agent_info at current GitLab's /internal/agents/agentk/agent_info"
 expect 200 "$AGENT_INFO" GET /api/v4/internal/agents/agentk/agent_info -H "$KASH" -H "$PROD"
+desc "the agent token in Gitlab-Agentk-Api-Request, where current kas moves it"
+expect 200 "$AGENT_INFO" GET "$K/agent_info" -H "$KASH" -H "Gitlab-Agentk-Api-Request: kas-token-prod"
+desc "Authorization, when sent, is the one read (as GitLab): a wrong Bearer beside a good Gitlab-Agentk-Api-Request -> 401"
+expect 401 '{"message":"401 Unauthorized"}' GET "$K/agent_info" -H "$KASH" -H "Authorization: Bearer kas-token-nope" \
+	-H "Gitlab-Agentk-Api-Request: kas-token-prod"
+desc "Gitlab-Agentk-Api-Request is the token itself, not Bearer TOKEN -> 401"
+expect 401 '{"message":"401 Unauthorized"}' GET "$K/agent_info" -H "$KASH" -H "Gitlab-Agentk-Api-Request: Bearer kas-token-prod"
 desc "agentk/agent_info: the same authentication (no agent token -> 401)"
 expect 401 '{"message":"401 Unauthorized"}' GET /api/v4/internal/agents/agentk/agent_info -H "$KASH"
 
