@@ -81,7 +81,7 @@ static const struct conf_key conf_keys[] = {
 	{ "shell_secret_file", T_STRING, F(shell_secret_file), true, SYSCONFDIR "/glia/gitlab_shell_secret", 0, 0,
 	  "the secret shared with gitlab-shell and Gitaly (.gitlab_shell_secret)" },
 	{ "token_pepper_file", T_STRING, F(token_pepper_file), true, "", 0, 0,
-	  "key of the HMAC-SHA256 digests under which tokens are stored" },
+	  "key of the token digests (HMAC-SHA256) and of the sealed TOTP secrets" },
 	{ "user", T_STRING, F(user), false, "", 0, 0,
 	  "user to run as once the socket is open, when started as root" },
 	{ "workers", T_INT, F(workers), true, "4", 1, 256,

@@ -23,6 +23,13 @@ const struct route routes[] = {
 	  "personal_access_token" },
 	{ "POST", "/api/v4/internal/post_receive", AUTH_SHELL, api_post_receive, "post_receive" },
 	{ "POST", "/api/v4/internal/pre_receive", AUTH_SHELL, api_pre_receive, "pre_receive" },
+	/* gitlab-shell v13.14–v14.9's 2fa_verify; v14.10 on calls the two below. */
+	{ "POST", "/api/v4/internal/two_factor_otp_check", AUTH_SHELL, api_two_factor_otp_check,
+	  "two_factor_otp_check" },
+	{ "POST", "/api/v4/internal/two_factor_manual_otp_check", AUTH_SHELL, api_two_factor_otp_check,
+	  "two_factor_manual_otp_check" },
+	{ "POST", "/api/v4/internal/two_factor_push_otp_check", AUTH_SHELL, api_two_factor_push_otp_check,
+	  "two_factor_push_otp_check" },
 	{ "POST", "/api/v4/internal/two_factor_recovery_codes", AUTH_SHELL, api_two_factor_recovery_codes,
 	  "two_factor_recovery_codes" },
 	{ "PUT", "/api/v4/internal/upcoming_reconciliations", AUTH_ADMIN, api_upcoming_reconciliations,

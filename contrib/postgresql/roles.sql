@@ -106,8 +106,9 @@ DECLARE
 		['reference_counters',                   'SELECT, INSERT, UPDATE, DELETE'],	-- receive.c
 		['routes',                               'SELECT'],
 		['snippets',                             'SELECT'],
+		['two_factor_otp_sessions',              'SELECT, INSERT (user_id, key_id, expires_at), UPDATE (expires_at)'],	-- otp.c: upsert
 		['upcoming_reconciliations',             'SELECT, INSERT, UPDATE'],	-- minutes.c: upsert
-		['users',                                'SELECT, UPDATE (otp_backup_codes)']	-- account.c
+		['users',                                'SELECT, UPDATE (otp_backup_codes, consumed_timestep)']	-- account.c, otp.c
 	];
 	g text[];
 	listed text[] := '{}';

@@ -52,7 +52,7 @@ void print_help(void)
 	      "  user list\n"
 	      "  user block USERNAME\n"
 	      "  user unblock USERNAME\n"
-	      "  user 2fa USERNAME on|off\n"
+	      "  user 2fa USERNAME [--issuer NAME] | USERNAME --off\n"
 	      "  user admin USERNAME on|off\n"
 	      "  key add USERNAME 'KEY LINE' [--title T] [--expires YYYY-MM-DD]\n"
 	      "  key list [USERNAME]\n"

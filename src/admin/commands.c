@@ -6,6 +6,7 @@
 #include "admin.h"
 #include "secret.h"
 #include "token.h"
+#include "totp.h"
 #include "util.h"
 
 #include <errno.h>
@@ -694,22 +695,165 @@ static int user_set_flag(struct admin *a, int argc, char **argv, const struct us
 	return ADMIN_OK;
 }
 
+/* The issuer an authenticator app shows beside the code: external_url's
+ * host (and port), else "glia". */
+static void otp_issuer(const char *url, char *out, size_t size)
+{
+	const char *host = url ? strstr(url, "://") : NULL;
+	size_t n = 0;
+	if (host) {
+		host += 3;
+		n = strcspn(host, "/?#");
+		const char *at = memchr(host, '@', n);	/* no user:password@ */
+		if (at) {
+			n -= (size_t)(at + 1 - host);
+			host = at + 1;
+		}
+	}
+	if (n == 0 || n >= size)
+		snprintf(out, size, "glia");
+	else
+		snprintf(out, size, "%.*s", (int)n, host);
+}
+
+/* Percent-encodes all but RFC 3986's unreserved characters. */
+static void uri_escape(const char *s, char *out, size_t size)
+{
+	size_t n = 0;
+	for (; *s && n + 4 < size; s++) {
+		unsigned char c = (unsigned char)*s;
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || strchr("-._~", c))
+			out[n++] = (char)c;
+		else
+			n += (size_t)snprintf(out + n, size - n, "%%%02X", c);
+	}
+	out[n] = '\0';
+}
+
+/* A new TOTP secret for the user, sealed under the token pepper, and 2FA
+ * on; the secret is printed once, as the otpauth:// URI authenticator apps
+ * take, and exists nowhere else in clear. The user's earlier OTP sessions
+ * end with the old secret. */
+static int user_2fa_on(struct admin *a, const char *username, const char *issuer_opt)
+{
+	unsigned char *pepper = NULL, secret[TOTP_SECRET_BYTES];
+	size_t pepper_len = 0;
+	char errbuf[512], sealed[TOTP_SEALED_LEN + 1], b32[TOTP_BASE32_LEN + 8], issuer[256], uid[24];
+	char issuer_uri[3 * sizeof issuer], name_uri[3 * 256];
+	int rc = ADMIN_FAIL;
+	long long id;
+
+	if (admin_load_config(a) != 0)
+		return ADMIN_FAIL;
+	if (pepper_load(a->conf.token_pepper_file, &pepper, &pepper_len, errbuf, sizeof errbuf) != 0)
+		return fail("cannot enable two-factor authentication: %s", errbuf);
+	if (admin_connect(a) != 0 || find_user(a, username, &id) != 0)
+		goto out;
+	if (RAND_bytes(secret, sizeof secret) != 1 || totp_seal(pepper, pepper_len, id, secret, sealed) != 0) {
+		fail("cannot enable two-factor authentication: OpenSSL failed");
+		goto out;
+	}
+	fmt_id(uid, sizeof uid, id);
+	struct db_err err;
+	const char *params[] = { uid, sealed };
+	PGresult *res = db_exec(a->db,
+				"WITH u AS (UPDATE users SET otp_required_for_login = true, encrypted_otp_secret = $2,"
+				"                  consumed_timestep = NULL"
+				"            WHERE id = $1 RETURNING id, username),"
+				"     gone AS (DELETE FROM two_factor_otp_sessions s USING u WHERE s.user_id = u.id)"
+				" SELECT id, username FROM u",
+				2, params, &err);
+	if (!res) {
+		fail("setting two-factor authentication for user \"%s\": %s", username, err.message);
+		goto out;
+	}
+	bool stored = PQntuples(res) == 1;
+	/* The account name as stored, whatever case it was typed in. */
+	if (stored)
+		uri_escape(PQgetvalue(res, 0, 1), name_uri, sizeof name_uri);
+	PQclear(res);
+	if (!stored) {
+		fail("user \"%s\" not found", username);
+		goto out;
+	}
+	if (issuer_opt)
+		snprintf(issuer, sizeof issuer, "%s", issuer_opt);
+	else
+		otp_issuer(a->conf.external_url, issuer, sizeof issuer);
+	uri_escape(issuer, issuer_uri, sizeof issuer_uri);
+	base32_encode(secret, sizeof secret, b32);
+	/* The only place the secret is ever shown: once, alone on stdout. */
+	printf("otpauth://totp/%s:%s?secret=%s&issuer=%s\n", issuer_uri, name_uri, b32, issuer_uri);
+	rc = ADMIN_OK;
+out:
+	OPENSSL_cleanse(secret, sizeof secret);
+	OPENSSL_cleanse(b32, sizeof b32);
+	pepper_free(pepper, pepper_len);
+	return rc;
+}
+
+/* 2FA off: the flag, the TOTP secret, the recovery codes (as GitLab's
+ * disable_two_factor!) and the user's OTP sessions. */
+static int user_2fa_off(struct admin *a, const char *username)
+{
+	if (admin_connect(a) != 0)
+		return ADMIN_FAIL;
+	struct db_err err;
+	const char *params[] = { username };
+	PGresult *res = db_exec(a->db,
+				"WITH u AS (UPDATE users SET otp_required_for_login = false, otp_backup_codes = NULL,"
+				"                  encrypted_otp_secret = NULL, consumed_timestep = NULL"
+				"            WHERE lower(username) = lower($1)"
+				"              AND (otp_required_for_login OR otp_backup_codes IS NOT NULL"
+				"                   OR encrypted_otp_secret IS NOT NULL OR consumed_timestep IS NOT NULL)"
+				"            RETURNING id),"
+				"     gone AS (DELETE FROM two_factor_otp_sessions s USING u WHERE s.user_id = u.id)"
+				" SELECT id FROM u",
+				1, params, &err);
+	if (!res)
+		return fail("setting two-factor authentication for user \"%s\": %s", username, err.message);
+	bool changed = PQntuples(res) == 1;
+	PQclear(res);
+	long long id;
+	if (!changed && find_user(a, username, &id) != 0)
+		return ADMIN_FAIL;
+	printf("user %s: %s\n", username,
+	       changed ? "two-factor authentication off, TOTP secret and recovery codes cleared"
+		       : "two-factor authentication was already off");
+	return ADMIN_OK;
+}
+
+/* user 2fa USERNAME [--issuer NAME] | USERNAME --off. "on" and "off" after
+ * the username are the older spellings of the two. */
 static int user_2fa(struct admin *a, int argc, char **argv)
 {
-	/* Off also forgets the recovery codes, as GitLab's disable_two_factor!. */
-	static const struct user_flag f = {
-		"UPDATE users SET otp_required_for_login = $2,"
-		"       otp_backup_codes = CASE WHEN $2::boolean THEN otp_backup_codes END"
-		" WHERE lower(username) = lower($1)"
-		"   AND (otp_required_for_login <> $2::boolean OR (NOT $2::boolean AND otp_backup_codes IS NOT NULL))"
-		" RETURNING id",
-		"setting two-factor authentication",
-		"two-factor authentication on",
-		"two-factor authentication was already on",
-		"two-factor authentication off, recovery codes cleared",
-		"two-factor authentication was already off",
+	static const struct option longopts[] = {
+		{ "off", no_argument, NULL, 'o' }, { "issuer", required_argument, NULL, 'i' }, { NULL, 0, NULL, 0 },
 	};
-	return user_set_flag(a, argc, argv, &f);
+	const char *issuer = NULL;
+	bool off = false, on = true;
+	int c;
+
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': off = true; break;
+		case 'i': issuer = optarg; break;
+		default: return option_error(c, argv);
+		}
+	}
+	if (argc - optind < 1 || argc - optind > 2)
+		return usage_error("user 2fa: expected USERNAME [--issuer NAME] or USERNAME --off");
+	const char *username = argv[optind];
+	if (argc - optind == 2 && parse_on_off("user 2fa", argv[optind + 1], &on) != 0)
+		return ADMIN_USAGE;
+	if (off && argc - optind == 2 && on)
+		return usage_error("user 2fa: --off and on contradict each other");
+	off = off || !on;
+	if (off && issuer)
+		return usage_error("user 2fa: --issuer goes with turning two-factor authentication on");
+	if (issuer && check_text("--issuer", issuer, 100, false) != 0)
+		return ADMIN_USAGE;
+	return off ? user_2fa_off(a, username) : user_2fa_on(a, username, issuer);
 }
 
 static int user_admin(struct admin *a, int argc, char **argv)

@@ -1006,7 +1006,10 @@ static int write_users(struct import *im)
 					 u->two_factor ? "t" : "f" };
 		if (write_row(im, at, C_USERS, exists, &id,
 			      "UPDATE users SET username = $2, name = $3, email = $4, state = $5, admin = $6,"
-			      "       otp_required_for_login = $7"
+			      "       otp_required_for_login = $7,"
+			      /* 2FA turned off forgets the TOTP secret, as glia-admin user 2fa --off. */
+			      "       encrypted_otp_secret = CASE WHEN $7::boolean THEN encrypted_otp_secret END,"
+			      "       consumed_timestep = CASE WHEN $7::boolean THEN consumed_timestep END"
 			      " WHERE id = $1 AND (username, name, email, state, admin, otp_required_for_login)"
 			      "       IS DISTINCT FROM ($2, $3, $4, $5, $6::boolean, $7::boolean)",
 			      "INSERT INTO users (id, username, name, email, state, admin, otp_required_for_login)"

@@ -50,19 +50,6 @@ static void failure(struct response *res, const char *message)
 	response_json(res, 200, o);
 }
 
-/* GitLab 14.0–14.1's checks on the actor: a user_id must name a user; a
- * key_id must name a key that belongs to a user. */
-static const char *actor_problem(struct request *req, const struct actor *actor)
-{
-	if (request_param(req, "user_id") && !request_param(req, "key_id"))
-		return actor->has_user ? NULL : "Could not find the given user";
-	if (!actor->has_key)
-		return actor->has_user ? NULL : "Could not find the given key";
-	if (!actor->has_user)
-		return "Could not find a user for the given key";
-	return NULL;
-}
-
 /* "pbkdf2-sha256$ITER$SALT$HASH" (base64): a slow hash, since the codes are
  * short secrets that unlock an account. */
 static char *hash_recovery_code(struct request *req, const char *code)
@@ -87,7 +74,7 @@ void api_two_factor_recovery_codes(struct request *req, struct response *res, st
 
 	if (actor_find(req, app, ACTOR_PARAMS, &actor, res) < 0)
 		return;
-	if ((problem = actor_problem(req, &actor))) {
+	if ((problem = actor_shell_problem(req, &actor))) {
 		failure(res, problem);
 		return;
 	}
@@ -222,7 +209,7 @@ void api_personal_access_token(struct request *req, struct response *res, struct
 		failure(res, "Deploy keys cannot be used to create personal access tokens");
 		return;
 	}
-	if ((problem = actor_problem(req, &actor))) {
+	if ((problem = actor_shell_problem(req, &actor))) {
 		failure(res, problem);
 		return;
 	}

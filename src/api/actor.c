@@ -166,6 +166,17 @@ int actor_find(struct request *req, struct app *app, enum actor_source source, s
 	return 0;
 }
 
+const char *actor_shell_problem(struct request *req, const struct actor *actor)
+{
+	if (request_param(req, "user_id") && !request_param(req, "key_id"))
+		return actor->has_user ? NULL : "Could not find the given user";
+	if (!actor->has_key)
+		return actor->has_user ? NULL : "Could not find the given key";
+	if (!actor->has_user)
+		return "Could not find a user for the given key";
+	return NULL;
+}
+
 const char *actor_gl_id(struct request *req, const struct actor *actor)
 {
 	return actor->has_user ? arena_printf(req->arena, "user-%lld", actor->user_id) : "";

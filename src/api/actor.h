@@ -77,6 +77,13 @@ void actor_read_row(struct request *req, PGresult *r, int col, struct actor *act
 int actor_find(struct request *req, struct app *app, enum actor_source source, struct actor *actor,
 	       struct response *res);
 
+/* GitLab 14.0–14.1's checks on the actor of what a user asks for over SSH
+ * (recovery codes, tokens, OTP checks): a user_id must name a user; a
+ * key_id must name a key that belongs to a user. glia also takes a user_id
+ * (or username) alone, which GitLab answers "Could not find the given key".
+ * The message to answer with, or NULL when the actor will do. */
+const char *actor_shell_problem(struct request *req, const struct actor *actor);
+
 /* "user-N", or "" without a user: GitLab's gl_id. Arena string. */
 const char *actor_gl_id(struct request *req, const struct actor *actor);
 

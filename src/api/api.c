@@ -10,8 +10,9 @@
 
 /* The statements of allowed.c and lfs.c. */
 extern const struct db_stmt *const git_access_statements[];
-/* The statements of account.c, and of receive.c. */
+/* The statements of account.c, otp.c and receive.c. */
 extern const struct db_stmt *const account_statements[];
+extern const struct db_stmt *const otp_statements[];
 extern const struct db_stmt *const receive_statements[];
 /* kubernetes.c's, and billing.c's. */
 extern const struct db_stmt *const kubernetes_statements[];
@@ -36,6 +37,7 @@ const struct db_stmt *const *const api_statements[] = {
 	core_statements,
 	git_access_statements,
 	account_statements,
+	otp_statements,
 	receive_statements,
 	kubernetes_statements,
 	billing_statements,

@@ -53,6 +53,10 @@ void api_lfs_authenticate(struct request *req, struct response *res, struct app 
 /* Account helpers over SSH: account.c */
 void api_two_factor_recovery_codes(struct request *req, struct response *res, struct app *app);
 void api_personal_access_token(struct request *req, struct response *res, struct app *app);
+/* Two-factor checks over SSH (2fa_verify): otp.c. The manual check is the
+ * legacy one under its v14.10 name. */
+void api_two_factor_otp_check(struct request *req, struct response *res, struct app *app);
+void api_two_factor_push_otp_check(struct request *req, struct response *res, struct app *app);
 /* Gitaly hooks' reference counter: receive.c */
 void api_pre_receive(struct request *req, struct response *res, struct app *app);
 void api_post_receive(struct request *req, struct response *res, struct app *app);
