@@ -108,7 +108,7 @@ DECLARE
 		['snippets',                             'SELECT'],
 		['two_factor_otp_sessions',              'SELECT, INSERT (user_id, key_id, expires_at), UPDATE (expires_at)'],	-- otp.c: upsert
 		['upcoming_reconciliations',             'SELECT, INSERT, UPDATE'],	-- minutes.c: upsert
-		['users',                                'SELECT, UPDATE (otp_backup_codes, consumed_timestep)']	-- account.c, otp.c
+		['users',                                'SELECT, UPDATE (otp_backup_codes, consumed_timestep, failed_attempts, locked_at)']	-- account.c, otp.c
 	];
 	g text[];
 	listed text[] := '{}';

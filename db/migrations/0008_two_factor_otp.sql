@@ -11,9 +11,16 @@
 -- database gives nobody a second factor. consumed_timestep is GitLab's
 -- column: the RFC 6238 step of the last code taken; a code is good once,
 -- and never one of an earlier step.
+-- failed_attempts and locked_at are Devise's lockable columns, which GitLab
+-- EE's OTP check raises (user.increment_failed_attempts!): ten wrong codes
+-- in a row lock the user's OTP checks for ten minutes (GitLab's
+-- maximum_attempts and unlock_in), so that whoever holds the SSH key
+-- cannot try the million codes.
 ALTER TABLE users
 	ADD COLUMN encrypted_otp_secret text CHECK (encrypted_otp_secret ~ '^v1:[A-Za-z0-9+/]{64}$'),
-	ADD COLUMN consumed_timestep bigint CHECK (consumed_timestep >= 0);
+	ADD COLUMN consumed_timestep bigint CHECK (consumed_timestep >= 0),
+	ADD COLUMN failed_attempts integer NOT NULL DEFAULT 0 CHECK (failed_attempts >= 0),
+	ADD COLUMN locked_at timestamptz;
 
 -- One session per key (or per user, for a check made with user_id alone):
 -- a new good code moves expires_at. Nothing reads it yet: glia does not

@@ -758,7 +758,7 @@ static int user_2fa_on(struct admin *a, const char *username, const char *issuer
 	const char *params[] = { uid, sealed };
 	PGresult *res = db_exec(a->db,
 				"WITH u AS (UPDATE users SET otp_required_for_login = true, encrypted_otp_secret = $2,"
-				"                  consumed_timestep = NULL"
+				"                  consumed_timestep = NULL, failed_attempts = 0, locked_at = NULL"
 				"            WHERE id = $1 RETURNING id, username),"
 				"     gone AS (DELETE FROM two_factor_otp_sessions s USING u WHERE s.user_id = u.id)"
 				" SELECT id, username FROM u",
@@ -802,7 +802,8 @@ static int user_2fa_off(struct admin *a, const char *username)
 	const char *params[] = { username };
 	PGresult *res = db_exec(a->db,
 				"WITH u AS (UPDATE users SET otp_required_for_login = false, otp_backup_codes = NULL,"
-				"                  encrypted_otp_secret = NULL, consumed_timestep = NULL"
+				"                  encrypted_otp_secret = NULL, consumed_timestep = NULL,"
+				"                  failed_attempts = 0, locked_at = NULL"
 				"            WHERE lower(username) = lower($1)"
 				"              AND (otp_required_for_login OR otp_backup_codes IS NOT NULL"
 				"                   OR encrypted_otp_secret IS NOT NULL OR consumed_timestep IS NOT NULL)"

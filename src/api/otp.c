@@ -18,9 +18,26 @@
 
 /* The secret is read from the primary: a code made from a secret set a
  * moment ago must not be checked against a standby's older one. */
+/* Devise's lockable as GitLab configures it: maximum_attempts 10, unlock_in
+ * 10 minutes. */
+#define OTP_LOCK_INTERVAL "interval '10 minutes'"
+#define OTP_MAX_ATTEMPTS "10"
+
 const struct db_stmt otp_user_secret = {
 	"otp_user_secret",
-	"SELECT encrypted_otp_secret, consumed_timestep FROM users WHERE id = $1 AND otp_required_for_login",
+	"SELECT encrypted_otp_secret, consumed_timestep, coalesce(locked_at > now() - " OTP_LOCK_INTERVAL ", false)"
+	" FROM users WHERE id = $1 AND otp_required_for_login",
+	1, false,
+};
+/* A wrong code: one failed attempt more (one, when an earlier lock has run
+ * out, as Devise's unlock_access! resets the count), and the lock at the
+ * tenth. Computed from the row itself, so concurrent failures all count. */
+#define OTP_FAILURES \
+	"CASE WHEN locked_at <= now() - " OTP_LOCK_INTERVAL " THEN 1 ELSE failed_attempts + 1 END"
+const struct db_stmt otp_failed = {
+	"otp_failed",
+	"UPDATE users SET failed_attempts = " OTP_FAILURES ","
+	" locked_at = CASE WHEN " OTP_FAILURES " >= " OTP_MAX_ATTEMPTS " THEN now() END WHERE id = $1",
 	1, false,
 };
 /* Takes the step and opens the OTP session in one statement: of two
@@ -30,7 +47,7 @@ const struct db_stmt otp_user_secret = {
 const struct db_stmt otp_consume = {
 	"otp_consume",
 	"WITH consumed AS ("
-	" UPDATE users SET consumed_timestep = $2"
+	" UPDATE users SET consumed_timestep = $2, failed_attempts = 0, locked_at = NULL"
 	"  WHERE id = $1 AND otp_required_for_login AND encrypted_otp_secret = $3"
 	"    AND (consumed_timestep IS NULL OR consumed_timestep < $2)"
 	" RETURNING id)"
@@ -43,6 +60,7 @@ const struct db_stmt otp_consume = {
 
 const struct db_stmt *const otp_statements[] = {
 	&otp_user_secret,
+	&otp_failed,
 	&otp_consume,
 	NULL,
 };
@@ -81,6 +99,17 @@ static int actor_checks(struct request *req, struct response *res, struct app *a
 	return 0;
 }
 
+/* "Invalid OTP", and one failed attempt more (GitLab EE's
+ * user.increment_failed_attempts!). */
+static void refuse_code(struct response *res, struct app *app, const char *const *params)
+{
+	PGresult *r = api_query(app, &otp_failed, params, res);
+	if (!r)
+		return;
+	PQclear(r);
+	answer(res, "Invalid OTP");
+}
+
 /* The code against the user's secret; the answer is written. */
 static void check_code(struct request *req, struct response *res, struct app *app, const struct actor *actor)
 {
@@ -93,12 +122,6 @@ static void check_code(struct request *req, struct response *res, struct app *ap
 		answer(res, "Your account is locked");
 		return;
 	}
-	/* Missing, not a string, or not six digits: no code of any secret. */
-	if (request_param_string(req, "otp_attempt", &code, &code_len) != PARAM_OK ||
-	    !totp_code_well_formed(code, code_len)) {
-		answer(res, "Invalid OTP");
-		return;
-	}
 
 	char user_id[24];
 	snprintf(user_id, sizeof user_id, "%lld", actor->user_id);
@@ -106,11 +129,26 @@ static void check_code(struct request *req, struct response *res, struct app *ap
 	PGresult *r = api_query(app, &otp_user_secret, params, res);
 	if (!r)
 		return;
-	/* 2FA turned off meanwhile, or on without a TOTP secret (imported, or
-	 * `user 2fa` before glia had secrets): no code is right. */
-	if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0)) {
+	/* 2FA turned off meanwhile: no code is right, and none is counted. */
+	if (PQntuples(r) != 1) {
 		PQclear(r);
 		answer(res, "Invalid OTP");
+		return;
+	}
+	/* Ten wrong codes in a row lock the checks for ten minutes
+	 * (Devise's access_locked?, which makes can?(:log_in) false). */
+	if (col_flag(r, 2)) {
+		PQclear(r);
+		answer(res, "Your account is locked");
+		return;
+	}
+	/* Missing, not a string, or not six digits: no code of any secret.
+	 * 2FA on without a TOTP secret (imported, or `user 2fa` before glia
+	 * had secrets): no code is right. Both count as failed attempts. */
+	if (request_param_string(req, "otp_attempt", &code, &code_len) != PARAM_OK ||
+	    !totp_code_well_formed(code, code_len) || PQgetisnull(r, 0, 0)) {
+		PQclear(r);
+		refuse_code(res, app, params);
 		return;
 	}
 	const char *sealed = col_text(req, r, 0);
@@ -136,7 +174,7 @@ static void check_code(struct request *req, struct response *res, struct app *ap
 		return;
 	}
 	if (found == 0) {
-		answer(res, "Invalid OTP");
+		refuse_code(res, app, params);
 		return;
 	}
 
@@ -151,8 +189,12 @@ static void check_code(struct request *req, struct response *res, struct app *ap
 	bool taken = PQntuples(r) == 1;
 	PQclear(r);
 	/* Not taken: another request took this step (or a later one) first,
-	 * or the secret changed or 2FA went off meanwhile. */
-	answer(res, taken ? NULL : "Invalid OTP");
+	 * or the secret changed or 2FA went off meanwhile: a replayed code is
+	 * a failed attempt, as GitLab's consume_otp! makes it. */
+	if (taken)
+		answer(res, NULL);
+	else
+		refuse_code(res, app, params);
 }
 
 void api_two_factor_otp_check(struct request *req, struct response *res, struct app *app)

@@ -53,13 +53,17 @@ expect_shell() {
 		-H 'Content-Type: application/json' --data "$4"
 }
 # The state the checks may write: each user's step and their OTP sessions.
+# A wrong code counts a failed attempt (failures() below), which moves
+# updated_at; neither is part of it.
 state() {
-	psql_q "SELECT id, otp_required_for_login, consumed_timestep, encrypted_otp_secret, updated_at FROM users
+	psql_q "SELECT id, otp_required_for_login, consumed_timestep, encrypted_otp_secret FROM users
 		 WHERE id BETWEEN 7301 AND 7304 ORDER BY id"
 	psql_q "SELECT user_id, key_id, expires_at FROM two_factor_otp_sessions WHERE user_id BETWEEN 7301 AND 7304
 		 ORDER BY user_id, key_id NULLS FIRST"
 }
 consumed() { psql_q "SELECT coalesce(consumed_timestep::text, 'none') FROM users WHERE id = $ALICE"; }
+failures() { psql_q "SELECT failed_attempts || '|' || (locked_at IS NOT NULL) FROM users WHERE id = $ALICE"; }
+unlock() { psql_q "UPDATE users SET failed_attempts = 0, locked_at = NULL WHERE id = $ALICE" >/dev/null; }
 reset_step() { psql_q "UPDATE users SET consumed_timestep = NULL WHERE id = $ALICE" >/dev/null; }
 SUCCESS='{"success":true}'
 INVALID='{"success":false,"message":"Invalid OTP"}'
@@ -112,7 +116,8 @@ desc "two steps behind is outside the window"
 expect_shell 200 "$INVALID" "$MANUAL" "{\"key_id\":\"$ALICE_KEY\",\"otp_attempt\":\"$(totp "$SECRET32" $(($(step_now) - 2)))\"}"
 ok_if "codes outside the window take no step" test "$(consumed)" = none
 
-# --- refusals: each writes nothing
+# --- refusals: each writes nothing but, for a code, a failed attempt
+unlock
 before=$(state)
 wrong=$(wrong_code "$SECRET32")
 desc "a wrong code"
@@ -122,6 +127,8 @@ for bad in 12345 1234567 12345a "$code " " $code" "${code:0:3} ${code:3}" "" "١
 	desc "otp_attempt '$bad' is not six digits"
 	expect_shell 200 "$INVALID" "$MANUAL" "{\"key_id\":\"$ALICE_KEY\",\"otp_attempt\":\"$bad\"}"
 done
+ok_if "each wrong or malformed code counted a failed attempt (9|false: $(failures))" test "$(failures)" = "9|false"
+unlock
 desc "the right digits as a JSON number (not a string)"
 expect_shell 200 "$INVALID" "$MANUAL" "{\"key_id\":\"$ALICE_KEY\",\"otp_attempt\":1${code:1}}"
 desc "no otp_attempt"
@@ -157,7 +164,32 @@ expect 401 '{"message":"401 Unauthorized"}' POST "$MANUAL" -H 'Content-Type: app
 	--data "{\"key_id\":\"$ALICE_KEY\",\"otp_attempt\":\"$code\"}"
 desc "GET -> 405"
 expect 405 '{"error":"405 Not Allowed"}' GET "$MANUAL" -H "$AUTH"
-ok_if "none of these refusals wrote anything" test "$(state)" = "$before"
+ok_if "none of these refusals wrote anything else" test "$(state)" = "$before"
+unlock
+
+# --- ten wrong codes in a row lock the checks for ten minutes (GitLab EE's
+# increment_failed_attempts!, Devise's maximum_attempts 10, unlock_in 10 min)
+unlock
+reset_step
+steady
+wrong=$(wrong_code "$SECRET32")
+for i in $(seq 10); do
+	desc "wrong code $i of 10"
+	expect_shell 200 "$INVALID" "$MANUAL" "{\"key_id\":\"$ALICE_KEY\",\"otp_attempt\":\"$wrong\"}"
+done
+ok_if "ten failed attempts, and the lock ($(failures))" test "$(failures)" = "10|true"
+desc "then even the right code: locked"
+expect_shell 200 '{"success":false,"message":"Your account is locked"}' "$MANUAL" \
+	"{\"key_id\":\"$ALICE_KEY\",\"otp_attempt\":\"$(totp "$SECRET32" "$(step_now)")\"}"
+ok_if "a locked check takes no step" test "$(consumed)" = none
+psql_q "UPDATE users SET locked_at = now() - interval '11 minutes' WHERE id = $ALICE" >/dev/null
+desc "ten minutes later, a wrong code counts from one again"
+expect_shell 200 "$INVALID" "$MANUAL" "{\"key_id\":\"$ALICE_KEY\",\"otp_attempt\":\"$wrong\"}"
+ok_if "one failed attempt, no lock ($(failures))" test "$(failures)" = "1|false"
+desc "and the right code goes through"
+expect_shell 200 "$SUCCESS" "$MANUAL" "{\"key_id\":\"$ALICE_KEY\",\"otp_attempt\":\"$(totp "$SECRET32" "$(step_now)")\"}"
+ok_if "a good code resets the count ($(failures))" test "$(failures)" = "0|false"
+reset_step
 
 # --- the push check (v14.10 on): glia has no push provider
 before=$(state)
@@ -211,7 +243,12 @@ seq 20 | xargs -P 20 -I{} sh -c 'curl -s -H "$AUTH" -H "Content-Type: applicatio
 answers=$(for f in "$conc"/*; do cat "$f"; echo; done)
 wins=$(grep -c '^{"success":true}$' <<<"$answers" || true)
 losses=$(grep -cF "$INVALID" <<<"$answers" || true)
-ok_if "20 concurrent checks of one code: 1 success, 19 Invalid OTP ($wins, $losses)" test "$wins/$losses" = 1/19
+locked=$(grep -cF '{"success":false,"message":"Your account is locked"}' <<<"$answers" || true)
+# The 19 replays are failed attempts: from the tenth, the checks are locked.
+ok_if "20 concurrent checks of one code: 1 success, 19 refused as Invalid OTP or, from the tenth failure, locked ($wins, $losses, $locked)" \
+	test "$wins/$((losses + locked))" = 1/19
+ok_if "each Invalid OTP counted, and the lock ($(failures))" test "$(failures)" = "$losses|true"
+unlock
 
 # --- another token_pepper_file: the sealed secret no longer opens
 printf 'another-pepper-of-t_otp\n' >"$E2E_TMP/pepper2"
