@@ -209,7 +209,8 @@ void conf_defaults(struct glia_conf *conf)
 			die("configuration default: %s", err);
 }
 
-int conf_set(struct glia_conf *conf, const char *key, const char *value, char *err, size_t errlen)
+/* Parses one "key = value" assignment. */
+static int conf_set(struct glia_conf *conf, const char *key, const char *value, char *err, size_t errlen)
 {
 	const struct conf_key *k = conf_find(key);
 	if (!k)

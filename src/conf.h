@@ -50,9 +50,6 @@ void conf_defaults(struct glia_conf *conf);
  * message naming file and line into err. */
 int conf_load(struct glia_conf *conf, const char *file, char *err, size_t errlen);
 
-/* Parses one "key = value" assignment (as on the command line). */
-int conf_set(struct glia_conf *conf, const char *key, const char *value, char *err, size_t errlen);
-
 /* On SIGHUP: gives fresh the old values of the keys a reload does not
  * change (the socket and the identity, opened once). Returns 1 when fresh
  * had other values for them, 0 when not, -1 out of memory. */

@@ -101,8 +101,6 @@ void db_free(struct db *db)
 	free(db);
 }
 
-unsigned long db_failures(const struct db *db) { return db->failures; }
-
 static void db_failed(struct db *db, const char *what)
 {
 	db->failures++;
@@ -234,7 +232,8 @@ static int db_connect(struct db *db)
 	return DB_OK;
 }
 
-int db_ensure(struct db *db)
+/* Connects if needed (not sooner than the backoff allows). DB_OK or DB_UNAVAILABLE. */
+static int db_ensure(struct db *db)
 {
 	if (db->conn && (PQstatus(db->conn) != CONNECTION_OK || PQsocket(db->conn) < 0 ||
 			 PQtransactionStatus(db->conn) != PQTRANS_IDLE))

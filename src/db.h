@@ -31,9 +31,6 @@ struct db;
 struct db *db_new(const struct glia_conf *conf, const struct db_stmt *const *const *statements);
 void db_free(struct db *db);
 
-/* Connects if needed (not sooner than the backoff allows). DB_OK or DB_UNAVAILABLE. */
-int db_ensure(struct db *db);
-
 /* Runs a statement with text parameters under the query deadline. On DB_OK,
  * *out holds the result (PQclear it); otherwise *out is NULL. */
 int db_exec(struct db *db, const struct db_stmt *stmt, const char *const *params, PGresult **out);
@@ -43,8 +40,5 @@ bool db_ping(struct db *db, const struct db_stmt *stmt);
 
 /* Microseconds spent in statements since the last call (per-request logs). */
 int64_t db_take_time(struct db *db);
-
-/* Connection failures since start (for logs and tests). */
-unsigned long db_failures(const struct db *db);
 
 #endif

@@ -41,7 +41,7 @@ int log_level_parse(const char *name)
 	return -1;
 }
 
-const char *log_level_name(int level)
+static const char *log_level_name(int level)
 {
 	for (size_t i = 0; i < sizeof level_names / sizeof level_names[0]; i++)
 		if (level_names[i].level == level)

@@ -12,7 +12,6 @@ extern int log_threshold;
 void log_init(const char *ident, bool syslog_prefix);
 void log_set_level(int level);
 int log_level_parse(const char *name);	/* -1 when unknown */
-const char *log_level_name(int level);
 unsigned long log_dropped_lines(void);
 
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -2,7 +2,7 @@
  * the configuration and database connection, and the small database helpers
  * every command uses. */
 #include "config.h"
-#include "admin.h"
+#include "admin/admin.h"
 #include "log.h"
 
 #include <errno.h>

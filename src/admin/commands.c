@@ -3,7 +3,7 @@
  * import: GitLab's path, level, scope and date rules, key checks, and token
  * digests. */
 #include "config.h"
-#include "admin.h"
+#include "admin/admin.h"
 #include "secret.h"
 #include "token.h"
 #include "totp.h"

@@ -1,5 +1,6 @@
-/* glia-admin import: loads a data set (DESIGN.md, "Interfaces", item 3) in
- * one transaction.
+/* glia-admin import: loads a data set (the format of
+ * contrib/dev/demo-data.json, described in glia-admin(8)) in one
+ * transaction.
  *
  * Two passes. The first reads the whole file into plain structs with strict
  * checks (every field's JSON type, ranges, GitLab's name rules, duplicates)
@@ -9,7 +10,7 @@
  * second run of the same file matches every row and writes nothing. Import
  * adds and updates; it never deletes. */
 #include "config.h"
-#include "admin.h"
+#include "admin/admin.h"
 #include "log.h"
 #include "util.h"
 

@@ -4,7 +4,7 @@
  * interleave. An applied file that changed, or an applied version whose file
  * is gone, stops everything: the database no longer matches the source. */
 #include "config.h"
-#include "admin.h"
+#include "admin/admin.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -17,7 +17,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-/* pg_advisory_lock key: "glia" in ASCII. glia takes no other advisory lock. */
+/* pg_advisory_lock key: "glia" in ASCII. The only other advisory lock glia
+ * takes is a transaction's, on one agent's configuration (the pair
+ * 1735158115 and the agent: db/migrations/0007). */
 #define MIGRATE_LOCK_KEY "1735158113"
 #define MIGRATION_MAX_SIZE (16L * 1024 * 1024)
 

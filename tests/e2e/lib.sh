@@ -231,10 +231,6 @@ finish() {
 	[ "$T_FAILED" -eq 0 ] || { echo "# $T_FAILED of $T_N failed"; exit 1; }
 }
 
-# reload_with LINES...: the stack's configuration as it was when the test
-# began, plus these lines; then SIGHUP, and wait until every worker has been
-# replaced. The first call arranges for the original to come back (and be
-# reloaded) when the test exits.
 # db_lacks DATABASE STRING...: a data-only dump of DATABASE ("" for the
 # default) could be made, is not empty, and holds none of the STRINGs.
 db_lacks() {
@@ -258,6 +254,10 @@ logged_since() { [ -r "$GLIA_LOG" ] && grep -qE -- "$2" <(tail -n "+$1" "$GLIA_L
 # count: the non-empty lines of stdin (0 for none).
 count() { grep -c . || true; }
 
+# reload_with LINES...: the stack's configuration as it was when the test
+# began, plus these lines; then SIGHUP, and wait until every worker has been
+# replaced. The first call arranges for the original to come back (and be
+# reloaded) when the test exits.
 reload_with() {
 	local old w i
 	if [ -z "${E2E_ORIG_CONF:-}" ]; then
