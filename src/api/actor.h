@@ -11,6 +11,10 @@
 struct request;
 struct response;
 struct app;
+struct db_stmt;
+
+/* The actor lookups, listed by api.c. */
+extern const struct db_stmt actor_by_key, actor_by_user_id, actor_by_username;
 
 struct actor {
 	bool has_key;

@@ -19,7 +19,6 @@
 
 #include "log.h"
 
-extern const struct db_stmt repo_project_by_path, repo_project_by_id;
 
 /* The statements of /allowed: $1 the key id or $2 the user id (a username
  * is read as a user id first), $3 the container (a path, or an id), $4

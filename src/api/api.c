@@ -2,24 +2,12 @@
  * the answer to a database failure, reading a result's columns, and
  * building a text[] parameter. */
 #include "config.h"
+#include "api/actor.h"
 #include "api/api.h"
 #include "arena.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* The statements of allowed.c and lfs.c. */
-extern const struct db_stmt *const git_access_statements[];
-/* The statements of account.c, otp.c and receive.c. */
-extern const struct db_stmt *const account_statements[];
-extern const struct db_stmt *const otp_statements[];
-extern const struct db_stmt *const receive_statements[];
-/* kubernetes.c's, and billing.c's. */
-extern const struct db_stmt *const kubernetes_statements[];
-extern const struct db_stmt *const billing_statements[];
-
-extern const struct db_stmt check_store_ping, keys_by_fingerprint, actor_by_key, actor_by_user_id,
-	actor_by_username, health_ping;
 
 static const struct db_stmt *const core_statements[] = {
 	&check_store_ping,

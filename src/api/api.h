@@ -16,8 +16,16 @@ struct app {
 };
 
 /* Every statement of every handler, in NULL-terminated lists, prepared once
- * per connection. */
+ * per connection: api.c's api_statements gathers each family's list. */
 extern const struct db_stmt *const *const api_statements[];
+extern const struct db_stmt *const git_access_statements[];	/* allowed.c, lfs.c, repo.c */
+extern const struct db_stmt *const account_statements[];	/* account.c */
+extern const struct db_stmt *const otp_statements[];		/* otp.c */
+extern const struct db_stmt *const receive_statements[];	/* receive.c */
+extern const struct db_stmt *const kubernetes_statements[];	/* kubernetes*.c */
+extern const struct db_stmt *const billing_statements[];	/* billing.c, subscriptions.c, minutes.c */
+/* The statements of the small endpoints, which api.c lists itself. */
+extern const struct db_stmt check_store_ping, keys_by_fingerprint, health_ping;
 
 /* Writes the response for a database failure (503 when unavailable). */
 void api_db_failure(struct response *res, int db_status);

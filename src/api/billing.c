@@ -40,8 +40,6 @@ const struct db_stmt billing_namespace_by_path = {
 	1, true,
 };
 
-extern const struct db_stmt subscription_show, subscription_create, subscription_update, subscription_plan;
-extern const struct db_stmt minutes_add_packs, minutes_move_packs, reconciliations_upsert;
 
 const struct db_stmt *const billing_statements[] = {
 	&billing_admin_token,

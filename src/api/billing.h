@@ -9,6 +9,10 @@
 
 #include "api/api.h"
 
+/* The statements of subscriptions.c and minutes.c, listed by billing.c. */
+extern const struct db_stmt subscription_show, subscription_create, subscription_update, subscription_plan;
+extern const struct db_stmt minutes_add_packs, minutes_move_packs, reconciliations_upsert;
+
 /* A value as Grape sees it before coercion: absent, null, or a scalar with
  * its text (JSON numbers and booleans as their JSON text). */
 enum bvalue_kind { BV_ABSENT, BV_NULL, BV_STRING, BV_INT, BV_BOOL, BV_OTHER };

@@ -14,6 +14,10 @@
 struct request;
 struct response;
 struct app;
+struct db_stmt;
+
+/* The container lookups without a caller (repo_find), listed by allowed.c. */
+extern const struct db_stmt repo_project_by_path, repo_project_by_id;
 
 enum repo_type { REPO_PROJECT, REPO_WIKI, REPO_SNIPPET, REPO_DESIGN };
 
