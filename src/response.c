@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Plain output without escaped slashes, as Rails writes JSON. */
@@ -223,6 +224,13 @@ static void response_one(struct response *res, int status, const char *key, cons
 void response_message(struct response *res, int status, const char *message)
 {
 	response_one(res, status, "message", message);
+}
+
+void response_status(struct response *res, int status)
+{
+	char message[64];
+	snprintf(message, sizeof message, "%d %s", status, response_reason(status));
+	response_message(res, status, message);
 }
 
 void response_error(struct response *res, int status, const char *error)

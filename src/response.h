@@ -31,6 +31,10 @@ void response_json(struct response *res, int status, json_object *obj);
 /* {"message":"..."}: GitLab's error!() shape, which gitlab-shell shows. */
 void response_message(struct response *res, int status, const char *message);
 
+/* {"message":"404 Not Found"}: the status with its reason, as Grape's
+ * error!(status) answers. */
+void response_status(struct response *res, int status);
+
 /* {"error":"..."}: Grape's shape for routing and parameter validation. */
 void response_error(struct response *res, int status, const char *error);
 

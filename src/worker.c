@@ -112,14 +112,14 @@ static void dispatch(struct fcgi_conn *c, struct app *app, struct request *req, 
 	case AUTH_MONITORING:
 		/* As GitLab's monitoring whitelist: others learn nothing is here. */
 		if (!api_monitoring_allowed(req, app->conf)) {
-			response_message(res, 404, "404 Not Found");
+			response_status(res, 404);
 			return;
 		}
 		break;
 	case AUTH_SHELL:
 		if (!auth_shell(req, app->secrets, time(NULL))) {
 			metrics_auth_failure(AUTH_FAIL_SHELL);
-			response_message(res, 401, "401 Unauthorized");
+			response_status(res, 401);
 			return;
 		}
 		break;

@@ -141,7 +141,7 @@ static void write_refusal(struct response *res, const struct verdict *v)
 {
 	json_object *o = json_object_new_object();
 	if (!o) {
-		response_message(res, 500, "500 Internal Server Error");
+		response_status(res, 500);
 		return;
 	}
 	json_object_object_add(o, "status", json_object_new_boolean(0));
@@ -547,7 +547,7 @@ static int store_moved_message(struct access *ac, const struct repo_ref *ref, st
 	snprintf(user_id, sizeof user_id, "%lld", ac->actor->user_id);
 	const char *params[] = { user_id, ac->repo.gl_repository, message };
 	if (!message) {
-		response_message(res, 500, "500 Internal Server Error");
+		response_status(res, 500);
 		return -1;
 	}
 	PGresult *r = api_query(ac->app, &allowed_store_moved, params, res);
@@ -574,12 +574,12 @@ static void write_success(struct access *ac, struct response *res)
 	if (!address) {
 		log_error("allowed: no gitaly_storages entry for storage \"%s\" of %s", ac->repo.storage,
 			  ac->repo.gl_repository);
-		response_message(res, 500, "500 Internal Server Error");
+		response_status(res, 500);
 		return;
 	}
 	json_object *o = json_object_new_object();
 	if (!o) {
-		response_message(res, 500, "500 Internal Server Error");
+		response_status(res, 500);
 		return;
 	}
 	json_object_object_add(o, "status", json_object_new_boolean(1));
@@ -647,7 +647,7 @@ static int lookup(struct access *ac, const struct actor_ref *who, const struct r
 		goto oom;
 	return 0;
 oom:
-	response_message(res, 500, "500 Internal Server Error");
+	response_status(res, 500);
 	return -1;
 }
 

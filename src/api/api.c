@@ -43,7 +43,7 @@ void api_db_failure(struct response *res, int db_status)
 		response_message(res, 400, "400 Bad request - invalid value");
 		break;
 	default:
-		response_message(res, 500, "500 Internal Server Error");
+		response_status(res, 500);
 		break;
 	}
 }

@@ -71,7 +71,7 @@ static bool token_source(const char *value, int count, const char **token)
 
 static void unauthorized(struct response *res)
 {
-	response_message(res, 401, "401 Unauthorized");
+	response_status(res, 401);
 }
 
 static bool admin_token_check(struct request *req, struct response *res, struct app *app)
@@ -132,7 +132,7 @@ static bool admin_token_check(struct request *req, struct response *res, struct 
 	if (!active)
 		return unauthorized(res), false;
 	if (!admin) {
-		response_message(res, 403, "403 Forbidden");
+		response_status(res, 403);
 		return false;
 	}
 	return true;

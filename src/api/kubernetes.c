@@ -66,7 +66,7 @@ int kas_agent_find(struct request *req, struct app *app, struct kas_agent *agent
 	memset(agent, 0, sizeof *agent);
 	if (auth_agent_token(req, &token, &len) < 0 ||
 	    token_digest(app->secrets->pepper, app->secrets->pepper_len, token, len, digest) < 0) {
-		response_message(res, 401, "401 Unauthorized");
+		response_status(res, 401);
 		return -1;
 	}
 	const char *params[] = { digest };
@@ -75,7 +75,7 @@ int kas_agent_find(struct request *req, struct app *app, struct kas_agent *agent
 		return -1;
 	if (PQntuples(r) != 1) {
 		PQclear(r);
-		response_message(res, 401, "401 Unauthorized");
+		response_status(res, 401);
 		return -1;
 	}
 	agent->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
@@ -83,7 +83,7 @@ int kas_agent_find(struct request *req, struct app *app, struct kas_agent *agent
 	agent->project_id = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
 	PQclear(r);
 	if (!agent->name) {
-		response_message(res, 500, "500 Internal Server Error");
+		response_status(res, 500);
 		return -1;
 	}
 	return 0;
@@ -100,7 +100,7 @@ static void write_project(struct request *req, struct response *res, struct app 
 	if (!address) {
 		log_error("kubernetes: no gitaly_storages entry for storage \"%s\" of %s", repo->storage,
 			  repo->gl_repository);
-		response_message(res, 500, "500 Internal Server Error");
+		response_status(res, 500);
 		return;
 	}
 	json_object *o = json_object_new_object(), *info = json_object_new_object(),
@@ -109,7 +109,7 @@ static void write_project(struct request *req, struct response *res, struct app 
 		json_object_put(o);
 		json_object_put(info);
 		json_object_put(repository);
-		response_message(res, 500, "500 Internal Server Error");
+		response_status(res, 500);
 		return;
 	}
 	json_object_object_add(o, "project_id", json_object_new_int64(repo->project_id));
@@ -143,7 +143,7 @@ void api_kubernetes_agent_info(struct request *req, struct response *res, struct
 	if (repo_find(req, app, &ref, &repo, res) < 0)
 		return;
 	if (!repo.found) {	/* the agent's project went away meanwhile */
-		response_message(res, 404, "404 Not Found");
+		response_status(res, 404);
 		return;
 	}
 	write_project(req, res, app, &repo, &agent);
@@ -188,7 +188,7 @@ static int agent_project_find(struct request *req, struct response *res, struct 
 		return -1;
 	}
 	if (!project_ref(p->str, p->len, &ref)) {
-		response_message(res, 404, "404 Not Found");
+		response_status(res, 404);
 		return -1;
 	}
 	if (repo_find(req, app, &ref, repo, res) < 0)
@@ -199,7 +199,7 @@ static int agent_project_find(struct request *req, struct response *res, struct 
 	bool visible = repo->found && ((repo->visibility == 20 && repo->repository_access_level >= 20) ||
 				       repo->project_id == agent->project_id);
 	if (!visible) {
-		response_message(res, 404, "404 Not Found");
+		response_status(res, 404);
 		return -1;
 	}
 	return 0;

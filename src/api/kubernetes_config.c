@@ -42,7 +42,7 @@ static const char not_found[] = "404 Not found";
 
 static void out_of_memory(struct response *res)
 {
-	response_message(res, 500, "500 Internal Server Error");
+	response_status(res, 500);
 }
 
 /* The entry without its id: a ci_access entry's config. */

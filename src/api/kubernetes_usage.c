@@ -231,7 +231,7 @@ void api_kubernetes_usage_metrics(struct request *req, struct response *res, str
 	};
 	bool written = false;
 	if (!params[0] || !params[1]) {
-		response_message(res, 500, "500 Internal Server Error");
+		response_status(res, 500);
 	} else if (any) {
 		PGresult *r = api_query(app, &kas_usage_add, params, res);
 		written = r != NULL;
@@ -352,7 +352,7 @@ void api_kubernetes_agent_events(struct request *req, struct response *res, stru
 		if (msg)
 			response_error(res, 400, msg);
 		else
-			response_message(res, 500, "500 Internal Server Error");
+			response_status(res, 500);
 		return;
 	}
 	response_no_content(res);

@@ -95,7 +95,7 @@ static void write_token(struct request *req, struct response *res, struct app *a
 	if (!o) {
 		log_error("lfs_authenticate: could not make a token");
 		free(token);
-		response_message(res, 500, "500 Internal Server Error");
+		response_status(res, 500);
 		return;
 	}
 	json_object_object_add(o, "username", json_object_new_string(name));
@@ -117,20 +117,20 @@ void api_lfs_authenticate(struct request *req, struct response *res, struct app 
 		if (!warned)
 			log_warn("lfs_authenticate refused: lfs_secret_file is not configured");
 		warned = true;
-		response_message(res, 404, "404 Not Found");
+		response_status(res, 404);
 		return;
 	}
 	if (actor_find(req, app, ACTOR_PARAMS, &actor, res) < 0 || repo_ref_from_request(req, &ref, res) < 0)
 		return;
 	/* A wiki has its project's LFS; snippets and designs have none. */
 	if (ref.type == REPO_SNIPPET || ref.type == REPO_DESIGN) {
-		response_message(res, 404, "404 Not Found");
+		response_status(res, 404);
 		return;
 	}
 	if (repo_find(req, app, &ref, &repo, res) < 0)
 		return;
 	if (!repo.found || !repo.lfs_enabled) {
-		response_message(res, 404, "404 Not Found");
+		response_status(res, 404);
 		return;
 	}
 	const char *name = actor_name(req, &actor);

@@ -212,7 +212,7 @@ void api_minutes_move(struct request *req, struct response *res, struct app *app
 	if (!shared)
 		response_message(res, 400, "400 Bad request - Both namespaces must share the same owner");
 	else
-		response_message(res, 202, "202 Accepted");
+		response_status(res, 202);
 }
 
 /* --- PUT /internal/upcoming_reconciliations */

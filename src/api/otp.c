@@ -155,7 +155,7 @@ static void check_code(struct request *req, struct response *res, struct app *ap
 	long long after = col_int(r, 1, -1);
 	PQclear(r);
 	if (!sealed) {
-		response_message(res, 500, "500 Internal Server Error");
+		response_status(res, 500);
 		return;
 	}
 
@@ -170,7 +170,7 @@ static void check_code(struct request *req, struct response *res, struct app *ap
 	int found = totp_verify(secret, sizeof secret, code, totp_step(time(NULL)), after, &step);
 	OPENSSL_cleanse(secret, sizeof secret);
 	if (found < 0) {
-		response_message(res, 500, "500 Internal Server Error");
+		response_status(res, 500);
 		return;
 	}
 	if (found == 0) {

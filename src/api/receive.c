@@ -232,7 +232,7 @@ void api_post_receive(struct request *req, struct response *res, struct app *app
 		return;
 	if (PQntuples(r) != 1) {
 		PQclear(r);
-		response_message(res, 500, "500 Internal Server Error");
+		response_status(res, 500);
 		return;
 	}
 	if (!col_flag(r, 0)) {
@@ -245,7 +245,7 @@ void api_post_receive(struct request *req, struct response *res, struct app *app
 		json_object_put(o);
 		json_object_put(messages);
 		PQclear(r);
-		response_message(res, 500, "500 Internal Server Error");
+		response_status(res, 500);
 		return;
 	}
 	/* A broadcast message goes first: GitLab puts alerts before the rest;

@@ -279,7 +279,7 @@ int repo_find(struct request *req, struct app *app, const struct repo_ref *ref, 
 	/* Only projects and wikis are looked up without a caller. */
 	const char *params[] = { repo_ref_param(req, ref, id_text, sizeof id_text) };
 	if (!params[0] || ref->type == REPO_SNIPPET) {
-		response_message(res, 500, "500 Internal Server Error");
+		response_status(res, 500);
 		return -1;
 	}
 	r = api_query(app, ref->by_id ? &repo_project_by_id : &repo_project_by_path, params, res);
@@ -288,7 +288,7 @@ int repo_find(struct request *req, struct app *app, const struct repo_ref *ref, 
 	int rc = repo_read_row(req, r, 0, repo);
 	PQclear(r);
 	if (rc < 0) {
-		response_message(res, 500, "500 Internal Server Error");
+		response_status(res, 500);
 		return -1;
 	}
 	return 0;

@@ -311,7 +311,7 @@ static const char *write_preamble(struct request *req, struct response *res, str
 	const char *changes = response_json_text(req->arena, a->changes, &len);
 	json_object_put(a->changes);
 	if (!changes) {
-		response_message(res, 500, "500 Internal Server Error");
+		response_status(res, 500);
 		return NULL;
 	}
 	if (!api_authenticate_admin(req, res, app) || !find_or_404(req, res, app, ns))
