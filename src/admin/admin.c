@@ -98,7 +98,7 @@ static void vmessage(const char *fmt, va_list ap)
 	fprintf(stderr, "%s: %s\n", ADMIN_NAME, buf);
 }
 
-int fail(const char *fmt, ...)
+int admin_fail(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -166,7 +166,7 @@ int admin_load_config(struct admin *a)
 	conf_defaults(&a->conf);
 	a->conf_loaded = true;
 	if (conf_load(&a->conf, a->config_file, err, sizeof err) < 0)
-		return fail("%s", err);
+		return admin_fail("%s", err);
 	return 0;
 }
 
@@ -198,21 +198,21 @@ int admin_connect(struct admin *a)
 	const char *const vals[] = { timeout, a->conf.database, ADMIN_NAME, NULL };
 	a->db = PQconnectdbParams(keys, vals, 1);
 	if (!a->db)
-		return fail("cannot connect to the database: out of memory"), -1;
+		return admin_fail("cannot connect to the database: out of memory"), -1;
 	if (PQstatus(a->db) != CONNECTION_OK) {
 		char msg[1024];
 		snprintf(msg, sizeof msg, "%s", PQerrorMessage(a->db));
 		msg[strcspn(msg, "\n")] = '\0';
 		PQfinish(a->db);
 		a->db = NULL;
-		return fail("cannot connect to the database: %s", msg), -1;
+		return admin_fail("cannot connect to the database: %s", msg), -1;
 	}
 	PQsetNoticeReceiver(a->db, notice_receiver, NULL);
 	/* Dates without a time ("2021-05-01") then mean midnight UTC, whatever
 	 * the server's or the role's default. */
 	struct db_err err;
-	if (db_run(a->db, "SET TIME ZONE 'UTC'", 0, NULL, &err) != 0)
-		return fail("setting up the session: %s", err.message), -1;
+	if (admin_command(a->db, "SET TIME ZONE 'UTC'", 0, NULL, &err) != 0)
+		return admin_fail("setting up the session: %s", err.message), -1;
 	return 0;
 }
 
@@ -235,7 +235,7 @@ static void db_err_fill(PGconn *db, const PGresult *res, struct db_err *err)
 	}
 }
 
-PGresult *db_exec(PGconn *db, const char *sql, int nparams, const char *const *params, struct db_err *err)
+PGresult *admin_query(PGconn *db, const char *sql, int nparams, const char *const *params, struct db_err *err)
 {
 	PGresult *res = PQexecParams(db, sql, nparams, NULL, params, NULL, NULL, 0);
 	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
@@ -247,9 +247,9 @@ PGresult *db_exec(PGconn *db, const char *sql, int nparams, const char *const *p
 	return NULL;
 }
 
-int db_run(PGconn *db, const char *sql, int nparams, const char *const *params, struct db_err *err)
+int admin_command(PGconn *db, const char *sql, int nparams, const char *const *params, struct db_err *err)
 {
-	PGresult *res = db_exec(db, sql, nparams, params, err);
+	PGresult *res = admin_query(db, sql, nparams, params, err);
 	if (!res)
 		return -1;
 	PQclear(res);
@@ -258,7 +258,7 @@ int db_run(PGconn *db, const char *sql, int nparams, const char *const *params, 
 
 int db_begin(PGconn *db, struct db_err *err)
 {
-	return db_run(db, "BEGIN", 0, NULL, err);
+	return admin_command(db, "BEGIN", 0, NULL, err);
 }
 
 void db_rollback(PGconn *db)
@@ -271,7 +271,7 @@ void db_rollback(PGconn *db)
 
 int db_commit(PGconn *db, struct db_err *err)
 {
-	return db_run(db, "COMMIT", 0, NULL, err);
+	return admin_command(db, "COMMIT", 0, NULL, err);
 }
 
 /* The unique indexes a user can run into, in words. */
@@ -308,7 +308,7 @@ int db_find_route(PGconn *db, const char *full_path, struct route *r, struct db_
 		"  LEFT JOIN projects p ON p.id = r.project_id"
 		" WHERE lower(r.path) = lower($1)";
 	const char *params[] = { full_path };
-	PGresult *res = db_exec(db, sql, 1, params, err);
+	PGresult *res = admin_query(db, sql, 1, params, err);
 
 	if (!res)
 		return -1;
@@ -328,7 +328,7 @@ int db_find_route(PGconn *db, const char *full_path, struct route *r, struct db_
 int db_find_user(PGconn *db, const char *username, long long *id, struct db_err *err)
 {
 	const char *params[] = { username };
-	PGresult *res = db_exec(db, "SELECT id FROM users WHERE lower(username) = lower($1)", 1, params, err);
+	PGresult *res = admin_query(db, "SELECT id FROM users WHERE lower(username) = lower($1)", 1, params, err);
 
 	if (!res)
 		return -1;
@@ -446,9 +446,9 @@ int print_query(PGconn *db, const char *what, const char *const *headings, const
 		const char *const *params)
 {
 	struct db_err err;
-	PGresult *res = db_exec(db, sql, nparams, params, &err);
+	PGresult *res = admin_query(db, sql, nparams, params, &err);
 	if (!res)
-		return fail("%s: %s", what, err.message);
+		return admin_fail("%s: %s", what, err.message);
 	print_table(res, headings);
 	PQclear(res);
 	return ADMIN_OK;

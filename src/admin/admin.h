@@ -34,7 +34,7 @@ struct db_err {
 };
 
 /* admin.c: messages and options */
-int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));	/* returns ADMIN_FAIL */
+int admin_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));	/* returns ADMIN_FAIL */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));	/* returns ADMIN_USAGE */
 /* For getopt_long's '?' and ':' returns (with opterr = 0 and a ':' first in
  * the short options): the one-line usage error. */
@@ -48,9 +48,9 @@ int admin_load_config(struct admin *a);
 int admin_connect(struct admin *a);
 /* Runs one parameterized statement; returns the result when the statement
  * succeeded, else NULL with err filled in. The caller clears the result. */
-PGresult *db_exec(PGconn *db, const char *sql, int nparams, const char *const *params, struct db_err *err);
+PGresult *admin_query(PGconn *db, const char *sql, int nparams, const char *const *params, struct db_err *err);
 /* db_exec for statements whose result is not needed: 0 or -1. */
-int db_run(PGconn *db, const char *sql, int nparams, const char *const *params, struct db_err *err);
+int admin_command(PGconn *db, const char *sql, int nparams, const char *const *params, struct db_err *err);
 /* A readable reason for a failed statement: friendly words for the unique
  * indexes users meet (a taken username or path, a known key), else the
  * server's message. */
@@ -84,13 +84,12 @@ int admin_operands(int argc, char **argv, int min, int max, const char *what);
 int print_query(PGconn *db, const char *what, const char *const *headings, const char *sql, int nparams,
 		const char *const *params);
 
-/* commands.c: GitLab's rules */
-/* A user, group or project path segment (GitLab's PathRegex). */
-bool valid_path_segment(const char *s);
+/* commands.c: GitLab's rules (a path segment's own rule is
+ * repo_valid_segment, api/repo.h, which the service uses too) */
 /* A top-level path that would shadow one of GitLab's own routes. */
 bool reserved_top_level(const char *s);
 /* A project path segment: also not ending in .wiki or .design. */
-bool valid_project_path(const char *s);
+bool valid_project_segment(const char *s);
 /* "private", "internal", "public" → 0, 10, 20; -1 otherwise. */
 int visibility_parse(const char *s);
 const char *visibility_name(int level);

@@ -25,12 +25,12 @@ static int find_agent(struct admin *a, const char *arg, long long *id)
 		return ADMIN_FAIL;
 	struct db_err err;
 	const char *params[] = { arg };
-	PGresult *res = db_exec(a->db, "SELECT 1 FROM cluster_agents WHERE id = $1", 1, params, &err);
+	PGresult *res = admin_query(a->db, "SELECT 1 FROM cluster_agents WHERE id = $1", 1, params, &err);
 	if (!res)
-		return fail("finding agent %s: %s", arg, err.message);
+		return admin_fail("finding agent %s: %s", arg, err.message);
 	int found = PQntuples(res);
 	PQclear(res);
-	return found ? 0 : fail("no agent with id %s", arg);
+	return found ? 0 : admin_fail("no agent with id %s", arg);
 }
 
 static int agent_add(struct admin *a, int argc, char **argv)
@@ -48,16 +48,16 @@ static int agent_add(struct admin *a, int argc, char **argv)
 	struct db_err err;
 	int found = db_find_route(a->db, project, &r, &err);
 	if (found < 0)
-		return fail("agent add: %s", err.message);
+		return admin_fail("agent add: %s", err.message);
 	if (!found || !r.is_project)
-		return fail("agent add: no project \"%s\"", project);
+		return admin_fail("agent add: no project \"%s\"", project);
 	char pid[24];
 	snprintf(pid, sizeof pid, "%lld", r.id);
 	const char *params[] = { pid, name };
-	PGresult *res = db_exec(a->db, "INSERT INTO cluster_agents (project_id, name) VALUES ($1, $2) RETURNING id",
+	PGresult *res = admin_query(a->db, "INSERT INTO cluster_agents (project_id, name) VALUES ($1, $2) RETURNING id",
 				2, params, &err);
 	if (!res)
-		return fail("agent add: %s", db_err_reason(&err));
+		return admin_fail("agent add: %s", db_err_reason(&err));
 	printf("added agent %s (%s in %s)\n", PQgetvalue(res, 0, 0), name, r.path);
 	PQclear(res);
 	return ADMIN_OK;
@@ -105,19 +105,19 @@ static int token_create(struct admin *a, int argc, char **argv)
 	if (admin_load_config(a) != 0)
 		return ADMIN_FAIL;
 	if (pepper_load(a->conf.token_pepper_file, &pepper, &pepper_len, errbuf, sizeof errbuf) != 0)
-		return fail("cannot create a token: %s", errbuf);
+		return admin_fail("cannot create a token: %s", errbuf);
 	if ((rc = find_agent(a, argv[optind], &agent_id)) != 0)
 		goto out;
 	rc = ADMIN_FAIL;
 	if (token_random(token, AGENT_TOKEN_CHARS) != 0 || token_digest(pepper, pepper_len, token, strlen(token), digest) != 0) {
-		fail("cannot create a token: OpenSSL failed");
+		admin_fail("cannot create a token: OpenSSL failed");
 		goto out;
 	}
 	struct db_err err;
 	const char *params[] = { argv[optind], digest, name };
-	if (db_run(a->db, "INSERT INTO cluster_agent_tokens (agent_id, token_digest, name) VALUES ($1, $2, $3)", 3,
+	if (admin_command(a->db, "INSERT INTO cluster_agent_tokens (agent_id, token_digest, name) VALUES ($1, $2, $3)", 3,
 		   params, &err) != 0) {
-		fail("cannot create a token: %s", db_err_reason(&err));
+		admin_fail("cannot create a token: %s", db_err_reason(&err));
 		goto out;
 	}
 	/* The only place the token is ever shown: once, alone on stdout. */
@@ -157,16 +157,16 @@ static int token_revoke(struct admin *a, int argc, char **argv)
 		return ADMIN_FAIL;
 	struct db_err err;
 	const char *params[] = { argv[optind] };
-	PGresult *res = db_exec(a->db,
+	PGresult *res = admin_query(a->db,
 				"UPDATE cluster_agent_tokens SET revoked = true WHERE id = $1 RETURNING agent_id",
 				1, params, &err);
 	if (!res)
-		return fail("agent token revoke: %s", err.message);
+		return admin_fail("agent token revoke: %s", err.message);
 	int n = PQntuples(res);
 	if (n)
 		printf("revoked token %s of agent %s\n", argv[optind], PQgetvalue(res, 0, 0));
 	PQclear(res);
-	return n ? ADMIN_OK : fail("no agent token with id %s", argv[optind]);
+	return n ? ADMIN_OK : admin_fail("no agent token with id %s", argv[optind]);
 }
 
 static int agent_token(struct admin *a, int argc, char **argv)

@@ -4,6 +4,7 @@
  * digests. */
 #include "config.h"
 #include "admin/admin.h"
+#include "api/repo.h"
 #include "secret.h"
 #include "token.h"
 #include "totp.h"
@@ -31,36 +32,15 @@ static bool ends_with_ci(const char *s, const char *suffix)
 	return n >= m && strcasecmp(s + n - m, suffix) == 0;
 }
 
-static bool path_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-	       c == '-' || c == '.';
-}
-
-/* Mirrors glia_valid_path() in db/migrations/0001_initial.sql. */
-bool valid_path_segment(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 255)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!path_char(s[i]))
-			return false;
-	if (s[0] == '-' || s[n - 1] == '.')
-		return false;
-	return !ends_with_ci(s, ".git") && !ends_with_ci(s, ".atom");
-}
-
 bool reserved_top_level(const char *s)
 {
 	/* "snippets/7" is a personal snippet's path (the routes table refuses it too). */
 	return strcasecmp(s, "snippets") == 0;
 }
 
-bool valid_project_path(const char *s)
+bool valid_project_segment(const char *s)
 {
-	return valid_path_segment(s) && !ends_with_ci(s, ".wiki") && !ends_with_ci(s, ".design");
+	return repo_valid_segment(s, strlen(s)) && !ends_with_ci(s, ".wiki") && !ends_with_ci(s, ".design");
 }
 
 static const struct {
@@ -379,13 +359,13 @@ static int find_group(struct admin *a, const char *full_path, struct route *r)
 	struct db_err err;
 	int found = db_find_route(a->db, full_path, r, &err);
 	if (found < 0)
-		return fail("looking up group \"%s\": %s", full_path, err.message);
+		return admin_fail("looking up group \"%s\": %s", full_path, err.message);
 	if (!found)
-		return fail("group \"%s\" not found", full_path);
+		return admin_fail("group \"%s\" not found", full_path);
 	if (r->is_project)
-		return fail("\"%s\" is a project, not a group", full_path);
+		return admin_fail("\"%s\" is a project, not a group", full_path);
 	if (r->is_user_ns)
-		return fail("\"%s\" is a user's namespace, not a group", full_path);
+		return admin_fail("\"%s\" is a user's namespace, not a group", full_path);
 	return 0;
 }
 
@@ -394,9 +374,9 @@ static int find_user(struct admin *a, const char *username, long long *id)
 	struct db_err err;
 	int found = db_find_user(a->db, username, id, &err);
 	if (found < 0)
-		return fail("looking up user \"%s\": %s", username, err.message);
+		return admin_fail("looking up user \"%s\": %s", username, err.message);
 	if (!found)
-		return fail("user \"%s\" not found", username);
+		return admin_fail("user \"%s\" not found", username);
 	return 0;
 }
 
@@ -406,11 +386,11 @@ static int find_project(struct admin *a, const char *full_path, struct route *r)
 	struct db_err err;
 	int found = db_find_route(a->db, full_path, r, &err);
 	if (found < 0)
-		return fail("looking up project \"%s\": %s", full_path, err.message);
+		return admin_fail("looking up project \"%s\": %s", full_path, err.message);
 	if (!found)
-		return fail("project \"%s\" not found", full_path);
+		return admin_fail("project \"%s\" not found", full_path);
 	if (!r->is_project)
-		return fail("\"%s\" is a %s, not a project", full_path, r->is_user_ns ? "user's namespace" : "group");
+		return admin_fail("\"%s\" is a %s, not a project", full_path, r->is_user_ns ? "user's namespace" : "group");
 	return 0;
 }
 
@@ -490,14 +470,14 @@ static int key_insert_failed(struct admin *a, const struct sshkey *key, struct d
 {
 	if (strcmp(err->constraint, "index_keys_on_fingerprint_sha256") == 0) {
 		const char *fp[] = { key->fingerprint };
-		PGresult *owner = db_exec(a->db,
+		PGresult *owner = admin_query(a->db,
 					  "SELECT k.id, k.type, u.username FROM keys k"
 					  " LEFT JOIN users u ON u.id = k.user_id WHERE k.fingerprint_sha256 = $1",
 					  1, fp, err);
 		if (owner && PQntuples(owner) == 1) {
 			bool deploy = strcmp(PQgetvalue(owner, 0, 1), "Key") != 0;
 			bool by = !PQgetisnull(owner, 0, 2);
-			fail("key SHA256:%s is already in use (%s %s%s%s)", key->fingerprint,
+			admin_fail("key SHA256:%s is already in use (%s %s%s%s)", key->fingerprint,
 			     deploy ? "deploy key" : "key", PQgetvalue(owner, 0, 0),
 			     by ? (deploy ? " added by user " : " of user ") : "", by ? PQgetvalue(owner, 0, 2) : "");
 			PQclear(owner);
@@ -505,7 +485,7 @@ static int key_insert_failed(struct admin *a, const struct sshkey *key, struct d
 		}
 		PQclear(owner);
 	}
-	return fail("cannot add the key: %s", db_err_reason(err));
+	return admin_fail("cannot add the key: %s", db_err_reason(err));
 }
 
 
@@ -546,7 +526,7 @@ static int user_add(struct admin *a, int argc, char **argv)
 	}
 	OPTIONS_END(argc, argv, 1, 1, "USERNAME");
 	const char *username = argv[optind];
-	if (!valid_path_segment(username) || reserved_top_level(username))
+	if (!repo_valid_segment(username, strlen(username)) || reserved_top_level(username))
 		return usage_error("user add: \"%s\" is not a valid username (letters, digits, '_', '-', '.')", username);
 	if (!name)
 		return usage_error("user add: --name is required");
@@ -562,12 +542,12 @@ static int user_add(struct admin *a, int argc, char **argv)
 
 	struct db_err err;
 	const char *params[] = { username, name, email, admin ? "t" : "f", state };
-	PGresult *res = db_exec(a->db,
+	PGresult *res = admin_query(a->db,
 				"INSERT INTO users (username, name, email, admin, state)"
 				" VALUES ($1, $2, $3, $4, $5) RETURNING id",
 				5, params, &err);
 	if (!res)
-		return fail("cannot add user \"%s\": %s", username, db_err_reason(&err));
+		return admin_fail("cannot add user \"%s\": %s", username, db_err_reason(&err));
 	printf("added user %s (id %s)\n", username, PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return ADMIN_OK;
@@ -604,12 +584,12 @@ static int user_block(struct admin *a, int argc, char **argv)
 
 	struct db_err err;
 	const char *params[] = { username };
-	PGresult *res = db_exec(a->db,
+	PGresult *res = admin_query(a->db,
 				"UPDATE users SET state = 'blocked'"
 				" WHERE lower(username) = lower($1) AND state <> 'blocked' RETURNING username",
 				1, params, &err);
 	if (!res)
-		return fail("blocking user \"%s\": %s", username, err.message);
+		return admin_fail("blocking user \"%s\": %s", username, err.message);
 	bool changed = PQntuples(res) == 1;
 	PQclear(res);
 	if (changed) {
@@ -637,13 +617,13 @@ static int user_unblock(struct admin *a, int argc, char **argv)
 	 * blocked_pending_approval): glia has no web sign-in to lift it. */
 	struct db_err err;
 	const char *params[] = { username };
-	PGresult *res = db_exec(a->db,
+	PGresult *res = admin_query(a->db,
 				"UPDATE users u SET state = 'active'"
 				"  FROM (SELECT id, state FROM users WHERE lower(username) = lower($1) FOR UPDATE) old"
 				" WHERE u.id = old.id AND old.state <> 'active' RETURNING old.state",
 				1, params, &err);
 	if (!res)
-		return fail("unblocking user \"%s\": %s", username, err.message);
+		return admin_fail("unblocking user \"%s\": %s", username, err.message);
 	if (PQntuples(res) == 1) {
 		printf("unblocked user %s (was %s)\n", username, PQgetvalue(res, 0, 0));
 		PQclear(res);
@@ -682,9 +662,9 @@ static int user_set_flag(struct admin *a, int argc, char **argv, const struct us
 
 	struct db_err err;
 	const char *params[] = { username, on ? "t" : "f" };
-	PGresult *res = db_exec(a->db, f->sql, 2, params, &err);
+	PGresult *res = admin_query(a->db, f->sql, 2, params, &err);
 	if (!res)
-		return fail("%s for user \"%s\": %s", f->doing, username, err.message);
+		return admin_fail("%s for user \"%s\": %s", f->doing, username, err.message);
 	bool changed = PQntuples(res) == 1;
 	PQclear(res);
 	long long id;
@@ -746,17 +726,17 @@ static int user_2fa_on(struct admin *a, const char *username, const char *issuer
 	if (admin_load_config(a) != 0)
 		return ADMIN_FAIL;
 	if (pepper_load(a->conf.token_pepper_file, &pepper, &pepper_len, errbuf, sizeof errbuf) != 0)
-		return fail("cannot enable two-factor authentication: %s", errbuf);
+		return admin_fail("cannot enable two-factor authentication: %s", errbuf);
 	if (admin_connect(a) != 0 || find_user(a, username, &id) != 0)
 		goto out;
 	if (RAND_bytes(secret, sizeof secret) != 1 || totp_seal(pepper, pepper_len, id, secret, sealed) != 0) {
-		fail("cannot enable two-factor authentication: OpenSSL failed");
+		admin_fail("cannot enable two-factor authentication: OpenSSL failed");
 		goto out;
 	}
 	fmt_id(uid, sizeof uid, id);
 	struct db_err err;
 	const char *params[] = { uid, sealed };
-	PGresult *res = db_exec(a->db,
+	PGresult *res = admin_query(a->db,
 				"WITH u AS (UPDATE users SET otp_required_for_login = true, encrypted_otp_secret = $2,"
 				"                  consumed_timestep = NULL, failed_attempts = 0, locked_at = NULL"
 				"            WHERE id = $1 RETURNING id, username),"
@@ -764,7 +744,7 @@ static int user_2fa_on(struct admin *a, const char *username, const char *issuer
 				" SELECT id, username FROM u",
 				2, params, &err);
 	if (!res) {
-		fail("setting two-factor authentication for user \"%s\": %s", username, err.message);
+		admin_fail("setting two-factor authentication for user \"%s\": %s", username, err.message);
 		goto out;
 	}
 	bool stored = PQntuples(res) == 1;
@@ -773,7 +753,7 @@ static int user_2fa_on(struct admin *a, const char *username, const char *issuer
 		uri_escape(PQgetvalue(res, 0, 1), name_uri, sizeof name_uri);
 	PQclear(res);
 	if (!stored) {
-		fail("user \"%s\" not found", username);
+		admin_fail("user \"%s\" not found", username);
 		goto out;
 	}
 	if (issuer_opt)
@@ -800,7 +780,7 @@ static int user_2fa_off(struct admin *a, const char *username)
 		return ADMIN_FAIL;
 	struct db_err err;
 	const char *params[] = { username };
-	PGresult *res = db_exec(a->db,
+	PGresult *res = admin_query(a->db,
 				"WITH u AS (UPDATE users SET otp_required_for_login = false, otp_backup_codes = NULL,"
 				"                  encrypted_otp_secret = NULL, consumed_timestep = NULL,"
 				"                  failed_attempts = 0, locked_at = NULL"
@@ -812,7 +792,7 @@ static int user_2fa_off(struct admin *a, const char *username)
 				" SELECT id FROM u",
 				1, params, &err);
 	if (!res)
-		return fail("setting two-factor authentication for user \"%s\": %s", username, err.message);
+		return admin_fail("setting two-factor authentication for user \"%s\": %s", username, err.message);
 	bool changed = PQntuples(res) == 1;
 	PQclear(res);
 	long long id;
@@ -926,11 +906,11 @@ static int key_add(struct admin *a, int argc, char **argv)
 	char *stored = key_line_stripped(line);
 	char uid[24];
 	if (!stored)
-		return fail("out of memory");
+		return admin_fail("out of memory");
 	fmt_id(uid, sizeof uid, user_id);
 	struct db_err err;
 	const char *params[] = { uid, title, stored, key.fingerprint, md5[0] ? md5 : NULL, expires };
-	PGresult *res = db_exec(a->db,
+	PGresult *res = admin_query(a->db,
 				"INSERT INTO keys (user_id, title, key, fingerprint_sha256, fingerprint, expires_at)"
 				" VALUES ($1, $2, $3, $4, $5, ($6::date)::timestamp AT TIME ZONE 'UTC') RETURNING id",
 				6, params, &err);
@@ -984,14 +964,14 @@ static int key_rm(struct admin *a, int argc, char **argv)
 
 	struct db_err err;
 	const char *params[] = { argv[optind] };
-	PGresult *res = db_exec(a->db, "DELETE FROM keys WHERE id = $1 RETURNING type", 1, params, &err);
+	PGresult *res = admin_query(a->db, "DELETE FROM keys WHERE id = $1 RETURNING type", 1, params, &err);
 	if (!res)
-		return fail("removing key %s: %s", argv[optind], err.message);
+		return admin_fail("removing key %s: %s", argv[optind], err.message);
 	int n = PQntuples(res);
 	bool deploy = n == 1 && strcmp(PQgetvalue(res, 0, 0), "DeployKey") == 0;
 	PQclear(res);
 	if (n == 0)
-		return fail("key %s not found", argv[optind]);
+		return admin_fail("key %s not found", argv[optind]);
 	printf("removed %s %lld\n", deploy ? "deploy key" : "key", id);
 	return ADMIN_OK;
 }
@@ -1018,7 +998,7 @@ static int parse_visibility_opt(const char *s, int *out)
 static int check_visibility_within(int visibility, const struct route *ns)
 {
 	if (visibility > ns->visibility)
-		return fail("visibility %s is not allowed inside \"%s\", which is %s", visibility_name(visibility),
+		return admin_fail("visibility %s is not allowed inside \"%s\", which is %s", visibility_name(visibility),
 			    ns->path, visibility_name(ns->visibility));
 	return 0;
 }
@@ -1053,13 +1033,13 @@ static int group_add(struct admin *a, int argc, char **argv)
 			return usage_error("group add: give either PARENT/PATH or --parent, not both");
 		copy = strdup(path);
 		if (!copy)
-			return fail("out of memory");
+			return admin_fail("out of memory");
 		copy[slash - path] = '\0';
 		parent = copy;
 		path = copy + (slash - path) + 1;
 	}
 	int rc = ADMIN_USAGE;
-	if (!valid_path_segment(path) || (!parent && reserved_top_level(path))) {
+	if (!repo_valid_segment(path, strlen(path)) || (!parent && reserved_top_level(path))) {
 		usage_error("group add: \"%s\" is not a valid path (letters, digits, '_', '-', '.')", path);
 		goto out;
 	}
@@ -1079,12 +1059,12 @@ static int group_add(struct admin *a, int argc, char **argv)
 	snprintf(vis, sizeof vis, "%d", visibility);
 	struct db_err err;
 	const char *params[] = { path, name, parent ? pid : NULL, vis };
-	PGresult *res = db_exec(a->db,
+	PGresult *res = admin_query(a->db,
 				"INSERT INTO namespaces (type, path, name, parent_id, visibility_level)"
 				" VALUES ('Group', $1, $2, $3, $4) RETURNING id",
 				4, params, &err);
 	if (!res) {
-		fail("cannot add group \"%s%s%s\": %s", parent ? pr.path : "", parent ? "/" : "", path,
+		admin_fail("cannot add group \"%s%s%s\": %s", parent ? pr.path : "", parent ? "/" : "", path,
 		     db_err_reason(&err));
 		goto out;
 	}
@@ -1128,7 +1108,7 @@ static int project_add(struct admin *a, int argc, char **argv)
 	if (!slash || slash == full)
 		return usage_error("project add: expected NAMESPACE/PROJECT, not \"%s\"", full);
 	const char *path = slash + 1;
-	if (!valid_project_path(path))
+	if (!valid_project_segment(path))
 		return usage_error("project add: \"%s\" is not a valid project path", path);
 	if (!name)
 		name = path;
@@ -1141,15 +1121,15 @@ static int project_add(struct admin *a, int argc, char **argv)
 
 	char *ns_path = strndup(full, (size_t)(slash - full));
 	if (!ns_path)
-		return fail("out of memory");
+		return admin_fail("out of memory");
 	struct route ns;
 	struct db_err err;
 	int found = db_find_route(a->db, ns_path, &ns, &err);
 	int rc = ADMIN_FAIL;
 	if (found < 0)
-		fail("looking up namespace \"%s\": %s", ns_path, err.message);
+		admin_fail("looking up namespace \"%s\": %s", ns_path, err.message);
 	else if (!found || ns.is_project)
-		fail("namespace \"%s\" not found (add the group or user first)", ns_path);
+		admin_fail("namespace \"%s\" not found (add the group or user first)", ns_path);
 	else if (check_visibility_within(visibility, &ns) == 0)
 		rc = ADMIN_OK;
 	free(ns_path);
@@ -1160,12 +1140,12 @@ static int project_add(struct admin *a, int argc, char **argv)
 	fmt_id(nsid, sizeof nsid, ns.id);
 	snprintf(vis, sizeof vis, "%d", visibility);
 	const char *params[] = { nsid, path, name, vis, branch };
-	PGresult *res = db_exec(a->db,
+	PGresult *res = admin_query(a->db,
 				"INSERT INTO projects (namespace_id, path, name, visibility_level, default_branch)"
 				" VALUES ($1, $2, $3, $4, $5) RETURNING id, disk_path",
 				5, params, &err);
 	if (!res)
-		return fail("cannot add project \"%s/%s\": %s", ns.path, path, db_err_reason(&err));
+		return admin_fail("cannot add project \"%s/%s\": %s", ns.path, path, db_err_reason(&err));
 	printf("added project %s/%s (id %s, %s, %s.git)\n", ns.path, path, PQgetvalue(res, 0, 0),
 	       visibility_name(visibility), PQgetvalue(res, 0, 1));
 	PQclear(res);
@@ -1212,10 +1192,10 @@ static int project_set(struct admin *a, int argc, char **argv)
 	snprintf(vis, sizeof vis, "%d", visibility);
 	struct db_err err;
 	if (db_begin(a->db, &err) != 0)
-		return fail("cannot change project %s: %s", r.path, err.message);
+		return admin_fail("cannot change project %s: %s", r.path, err.message);
 	/* The namespace's visibility, held until the change is in. */
 	const char *idp[] = { pid };
-	PGresult *res = db_exec(a->db,
+	PGresult *res = admin_query(a->db,
 				"SELECT n.visibility_level, rn.path FROM projects p"
 				"  JOIN namespaces n ON n.id = p.namespace_id"
 				"  JOIN routes rn ON rn.namespace_id = n.id"
@@ -1223,12 +1203,12 @@ static int project_set(struct admin *a, int argc, char **argv)
 				1, idp, &err);
 	if (!res) {
 		db_rollback(a->db);
-		return fail("cannot change project %s: %s", r.path, err.message);
+		return admin_fail("cannot change project %s: %s", r.path, err.message);
 	}
 	if (PQntuples(res) != 1) {
 		PQclear(res);
 		db_rollback(a->db);
-		return fail("project \"%s\" not found", project);
+		return admin_fail("project \"%s\" not found", project);
 	}
 	struct route ns = { .visibility = atoi(PQgetvalue(res, 0, 0)) };
 	snprintf(ns.path, sizeof ns.path, "%s", PQgetvalue(res, 0, 1));
@@ -1238,7 +1218,7 @@ static int project_set(struct admin *a, int argc, char **argv)
 		return ADMIN_FAIL;
 	}
 	const char *params[] = { pid, branch, visibility >= 0 ? vis : NULL, lfs ? (lfs_on ? "t" : "f") : NULL };
-	res = db_exec(a->db,
+	res = admin_query(a->db,
 		      "UPDATE projects SET default_branch = coalesce($2, default_branch),"
 		      "       visibility_level = coalesce($3::integer, visibility_level),"
 		      "       lfs_enabled = coalesce($4::boolean, lfs_enabled)"
@@ -1246,11 +1226,11 @@ static int project_set(struct admin *a, int argc, char **argv)
 		      4, params, &err);
 	if (!res) {
 		db_rollback(a->db);
-		return fail("cannot change project %s: %s", r.path, db_err_reason(&err));
+		return admin_fail("cannot change project %s: %s", r.path, db_err_reason(&err));
 	}
 	if (db_commit(a->db, &err) != 0) {
 		PQclear(res);
-		return fail("cannot change project %s: %s", r.path, err.message);
+		return admin_fail("cannot change project %s: %s", r.path, err.message);
 	}
 	printf("project %s: default branch %s, %s, LFS %s\n", r.path,
 	       PQgetisnull(res, 0, 0) ? "-" : PQgetvalue(res, 0, 0), visibility_name(atoi(PQgetvalue(res, 0, 1))),
@@ -1275,10 +1255,10 @@ static int project_set_archived(struct admin *a, int argc, char **argv, bool arc
 	fmt_id(pid, sizeof pid, r.id);
 	struct db_err err;
 	const char *params[] = { pid, archive ? "t" : "f" };
-	PGresult *res = db_exec(a->db, "UPDATE projects SET archived = $2 WHERE id = $1 AND archived <> $2 RETURNING id",
+	PGresult *res = admin_query(a->db, "UPDATE projects SET archived = $2 WHERE id = $1 AND archived <> $2 RETURNING id",
 				2, params, &err);
 	if (!res)
-		return fail("%s project %s: %s", archive ? "archiving" : "unarchiving", r.path, err.message);
+		return admin_fail("%s project %s: %s", archive ? "archiving" : "unarchiving", r.path, err.message);
 	bool changed = PQntuples(res) == 1;
 	PQclear(res);
 	if (changed)
@@ -1348,9 +1328,9 @@ static int member_add(struct admin *a, int argc, char **argv)
 	} else {
 		int found = db_find_route(a->db, project, &r, &err);
 		if (found < 0)
-			return fail("looking up project \"%s\": %s", project, err.message);
+			return admin_fail("looking up project \"%s\": %s", project, err.message);
 		if (!found || !r.is_project)
-			return fail("project \"%s\" not found", project);
+			return admin_fail("project \"%s\" not found", project);
 	}
 
 	char uid[24], sid[24], lvl[12];
@@ -1358,7 +1338,7 @@ static int member_add(struct admin *a, int argc, char **argv)
 	fmt_id(sid, sizeof sid, r.id);
 	snprintf(lvl, sizeof lvl, "%d", level);
 	const char *params[] = { uid, sid, lvl };
-	PGresult *res = db_exec(a->db,
+	PGresult *res = admin_query(a->db,
 				group ? "INSERT INTO members (user_id, namespace_id, access_level) VALUES ($1, $2, $3)"
 					" ON CONFLICT (user_id, namespace_id) WHERE namespace_id IS NOT NULL"
 					" DO UPDATE SET access_level = EXCLUDED.access_level"
@@ -1367,7 +1347,7 @@ static int member_add(struct admin *a, int argc, char **argv)
 					" DO UPDATE SET access_level = EXCLUDED.access_level",
 				3, params, &err);
 	if (!res)
-		return fail("cannot add %s to \"%s\": %s", username, r.path, db_err_reason(&err));
+		return admin_fail("cannot add %s to \"%s\": %s", username, r.path, db_err_reason(&err));
 	PQclear(res);
 	printf("%s is now %s (%d) of %s %s\n", username, access_level_name(level), level,
 	       group ? "group" : "project", r.path);
@@ -1390,7 +1370,7 @@ static int scopes_literal(const char *list, char *out, size_t outlen)
 	const char *seen[16];
 
 	if (!copy)
-		return fail("out of memory");
+		return admin_fail("out of memory");
 	out[used++] = '{';
 	for (char *s = strtok_r(copy, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
 		if (!valid_scope(s)) {
@@ -1452,7 +1432,7 @@ static int token_create(struct admin *a, int argc, char **argv)
 	if (admin_load_config(a) != 0)
 		return ADMIN_FAIL;
 	if (pepper_load(a->conf.token_pepper_file, &pepper, &pepper_len, errbuf, sizeof errbuf) != 0)
-		return fail("cannot create a token: %s", errbuf);
+		return admin_fail("cannot create a token: %s", errbuf);
 
 	int rc = ADMIN_FAIL;
 	long long user_id;
@@ -1460,18 +1440,18 @@ static int token_create(struct admin *a, int argc, char **argv)
 		goto out;
 	if (token_generate(token, sizeof token) != 0 ||
 	    token_digest(pepper, pepper_len, token, strlen(token), digest) != 0) {
-		fail("cannot create a token: OpenSSL failed");
+		admin_fail("cannot create a token: OpenSSL failed");
 		goto out;
 	}
 	char uid[24];
 	fmt_id(uid, sizeof uid, user_id);
 	struct db_err err;
 	const char *params[] = { uid, name, digest, scope_array, expires };
-	if (db_run(a->db,
+	if (admin_command(a->db,
 		   "INSERT INTO personal_access_tokens (user_id, name, token_digest, scopes, expires_at)"
 		   " VALUES ($1, $2, $3, $4::text[], $5::date)",
 		   5, params, &err) != 0) {
-		fail("cannot create a token: %s", db_err_reason(&err));
+		admin_fail("cannot create a token: %s", db_err_reason(&err));
 		goto out;
 	}
 	/* The only place a token is ever shown: once, alone on stdout. */
@@ -1520,11 +1500,11 @@ static int deploy_key_add(struct admin *a, int argc, char **argv)
 	char *stored = key_line_stripped(line);
 	char uid[24];
 	if (!stored)
-		return fail("out of memory");
+		return admin_fail("out of memory");
 	fmt_id(uid, sizeof uid, user_id);
 	struct db_err err;
 	const char *params[] = { username ? uid : NULL, title, stored, key.fingerprint, md5[0] ? md5 : NULL };
-	PGresult *res = db_exec(a->db,
+	PGresult *res = admin_query(a->db,
 				"INSERT INTO keys (type, user_id, title, key, fingerprint_sha256, fingerprint)"
 				" VALUES ('DeployKey', $1, $2, $3, $4, $5) RETURNING id",
 				5, params, &err);
@@ -1568,16 +1548,16 @@ static int find_deploy_key(struct admin *a, const char *what, const char *arg, l
 		return ADMIN_FAIL;
 	struct db_err err;
 	const char *params[] = { arg };
-	PGresult *res = db_exec(a->db, "SELECT type FROM keys WHERE id = $1", 1, params, &err);
+	PGresult *res = admin_query(a->db, "SELECT type FROM keys WHERE id = $1", 1, params, &err);
 	if (!res)
-		return fail("looking up deploy key %s: %s", arg, err.message);
+		return admin_fail("looking up deploy key %s: %s", arg, err.message);
 	int n = PQntuples(res);
 	bool deploy = n == 1 && strcmp(PQgetvalue(res, 0, 0), "DeployKey") == 0;
 	PQclear(res);
 	if (n == 0)
-		return fail("deploy key %lld not found", *id);
+		return admin_fail("deploy key %lld not found", *id);
 	if (!deploy)
-		return fail("key %lld is a user's key, not a deploy key", *id);
+		return admin_fail("key %lld is a user's key, not a deploy key", *id);
 	return 0;
 }
 
@@ -1594,15 +1574,15 @@ static int deploy_key_rm(struct admin *a, int argc, char **argv)
 	/* Its links to projects go with it (ON DELETE CASCADE). */
 	struct db_err err;
 	const char *params[] = { argv[optind] };
-	PGresult *res = db_exec(a->db,
+	PGresult *res = admin_query(a->db,
 				"DELETE FROM keys WHERE id = $1 AND type = 'DeployKey'"
 				" RETURNING (SELECT count(*) FROM deploy_keys_projects WHERE deploy_key_id = $1)",
 				1, params, &err);
 	if (!res)
-		return fail("removing deploy key %lld: %s", id, err.message);
+		return admin_fail("removing deploy key %lld: %s", id, err.message);
 	if (PQntuples(res) == 0) {
 		PQclear(res);
-		return fail("deploy key %lld not found", id);
+		return admin_fail("deploy key %lld not found", id);
 	}
 	long long links = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
@@ -1635,13 +1615,13 @@ static int deploy_key_enable(struct admin *a, int argc, char **argv)
 	fmt_id(pid, sizeof pid, r.id);
 	struct db_err err;
 	const char *params[] = { kid, pid, can_push ? "t" : "f" };
-	PGresult *res = db_exec(a->db,
+	PGresult *res = admin_query(a->db,
 				"INSERT INTO deploy_keys_projects (deploy_key_id, project_id, can_push) VALUES ($1, $2, $3)"
 				" ON CONFLICT (deploy_key_id, project_id) DO UPDATE SET can_push = EXCLUDED.can_push"
 				" WHERE deploy_keys_projects.can_push <> EXCLUDED.can_push RETURNING (xmax = 0)",
 				3, params, &err);
 	if (!res)
-		return fail("cannot enable deploy key %lld on %s: %s", id, r.path, db_err_reason(&err));
+		return admin_fail("cannot enable deploy key %lld on %s: %s", id, r.path, db_err_reason(&err));
 	const char *how = can_push ? "read-write" : "read-only";
 	if (PQntuples(res) == 0)
 		printf("deploy key %lld was already enabled on %s (%s)\n", id, r.path, how);
@@ -1672,15 +1652,15 @@ static int deploy_key_disable(struct admin *a, int argc, char **argv)
 	fmt_id(pid, sizeof pid, r.id);
 	struct db_err err;
 	const char *params[] = { kid, pid };
-	PGresult *res = db_exec(a->db,
+	PGresult *res = admin_query(a->db,
 				"DELETE FROM deploy_keys_projects WHERE deploy_key_id = $1 AND project_id = $2 RETURNING id",
 				2, params, &err);
 	if (!res)
-		return fail("disabling deploy key %lld on %s: %s", id, r.path, err.message);
+		return admin_fail("disabling deploy key %lld on %s: %s", id, r.path, err.message);
 	int n = PQntuples(res);
 	PQclear(res);
 	if (n == 0)
-		return fail("deploy key %lld is not enabled on %s", id, r.path);
+		return admin_fail("deploy key %lld is not enabled on %s", id, r.path);
 	printf("disabled deploy key %lld on %s\n", id, r.path);
 	return ADMIN_OK;
 }
@@ -1738,9 +1718,9 @@ static int protected_branch_add(struct admin *a, int argc, char **argv)
 	snprintf(merges, sizeof merges, "%d", merge);
 	struct db_err err;
 	if (db_begin(a->db, &err) != 0)
-		return fail("cannot protect branch %s of %s: %s", name, r.path, err.message);
+		return admin_fail("cannot protect branch %s of %s: %s", name, r.path, err.message);
 	const char *params[] = { pid, name, force_push ? "t" : "f" };
-	PGresult *res = db_exec(a->db,
+	PGresult *res = admin_query(a->db,
 				"INSERT INTO protected_branches (project_id, name, allow_force_push) VALUES ($1, $2, $3)"
 				" ON CONFLICT (project_id, name) DO UPDATE SET allow_force_push = EXCLUDED.allow_force_push"
 				" RETURNING id, (xmax = 0)",
@@ -1752,26 +1732,26 @@ static int protected_branch_add(struct admin *a, int argc, char **argv)
 	PQclear(res);
 	/* The role rows; per-user and per-group rows (EE) are left alone. */
 	const char *pp[] = { bid, pushs }, *mp[] = { bid, merges };
-	if (db_run(a->db,
+	if (admin_command(a->db,
 		   "INSERT INTO protected_branch_push_access_levels (protected_branch_id, access_level)"
 		   " VALUES ($1, $2) ON CONFLICT (protected_branch_id) WHERE user_id IS NULL AND group_id IS NULL"
 		   " DO UPDATE SET access_level = EXCLUDED.access_level",
 		   2, pp, &err) != 0 ||
-	    db_run(a->db,
+	    admin_command(a->db,
 		   "INSERT INTO protected_branch_merge_access_levels (protected_branch_id, access_level)"
 		   " VALUES ($1, $2) ON CONFLICT (protected_branch_id) WHERE user_id IS NULL AND group_id IS NULL"
 		   " DO UPDATE SET access_level = EXCLUDED.access_level",
 		   2, mp, &err) != 0)
 		goto failed;
 	if (db_commit(a->db, &err) != 0)
-		return fail("cannot protect branch %s of %s: %s", name, r.path, err.message);
+		return admin_fail("cannot protect branch %s of %s: %s", name, r.path, err.message);
 	printf("%s branch %s of %s (id %s): push %s, merge %s%s\n", created ? "protected" : "updated protected", name,
 	       r.path, bid, protected_level_name(push), protected_level_name(merge),
 	       force_push ? ", force push allowed" : "");
 	return ADMIN_OK;
 failed:
 	db_rollback(a->db);
-	return fail("cannot protect branch %s of %s: %s", name, r.path, db_err_reason(&err));
+	return admin_fail("cannot protect branch %s of %s: %s", name, r.path, db_err_reason(&err));
 }
 
 static int protected_tag_add(struct admin *a, int argc, char **argv)
@@ -1803,10 +1783,10 @@ static int protected_tag_add(struct admin *a, int argc, char **argv)
 	snprintf(creates, sizeof creates, "%d", create);
 	struct db_err err;
 	if (db_begin(a->db, &err) != 0)
-		return fail("cannot protect tag %s of %s: %s", name, r.path, err.message);
+		return admin_fail("cannot protect tag %s of %s: %s", name, r.path, err.message);
 	const char *params[] = { pid, name };
 	/* DO UPDATE, not DO NOTHING, so that the row comes back either way. */
-	PGresult *res = db_exec(a->db,
+	PGresult *res = admin_query(a->db,
 				"INSERT INTO protected_tags (project_id, name) VALUES ($1, $2)"
 				" ON CONFLICT (project_id, name) DO UPDATE SET name = EXCLUDED.name"
 				" RETURNING id, (xmax = 0)",
@@ -1817,20 +1797,20 @@ static int protected_tag_add(struct admin *a, int argc, char **argv)
 	bool created = PQgetvalue(res, 0, 1)[0] == 't';
 	PQclear(res);
 	const char *cp[] = { tid, creates };
-	if (db_run(a->db,
+	if (admin_command(a->db,
 		   "INSERT INTO protected_tag_create_access_levels (protected_tag_id, access_level)"
 		   " VALUES ($1, $2) ON CONFLICT (protected_tag_id) WHERE user_id IS NULL AND group_id IS NULL"
 		   " DO UPDATE SET access_level = EXCLUDED.access_level",
 		   2, cp, &err) != 0)
 		goto failed;
 	if (db_commit(a->db, &err) != 0)
-		return fail("cannot protect tag %s of %s: %s", name, r.path, err.message);
+		return admin_fail("cannot protect tag %s of %s: %s", name, r.path, err.message);
 	printf("%s tag %s of %s (id %s): create %s\n", created ? "protected" : "updated protected", name, r.path, tid,
 	       protected_level_name(create));
 	return ADMIN_OK;
 failed:
 	db_rollback(a->db);
-	return fail("cannot protect tag %s of %s: %s", name, r.path, db_err_reason(&err));
+	return admin_fail("cannot protect tag %s of %s: %s", name, r.path, db_err_reason(&err));
 }
 
 static int protected_list(struct admin *a, int argc, char **argv, bool tags)
@@ -1851,7 +1831,7 @@ static int protected_list(struct admin *a, int argc, char **argv, bool tags)
 	fmt_id(pid, sizeof pid, r.id);
 	struct db_err err;
 	const char *params[] = { pid };
-	PGresult *res = db_exec(a->db,
+	PGresult *res = admin_query(a->db,
 				tags ? "SELECT t.id, t.name,"
 				       LEVELS_SQL("protected_tag_create_access_levels", "protected_tag_id", "t") ","
 				       "       to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
@@ -1864,7 +1844,7 @@ static int protected_list(struct admin *a, int argc, char **argv, bool tags)
 				       "  FROM protected_branches b WHERE b.project_id = $1 ORDER BY b.name, b.id",
 				1, params, &err);
 	if (!res)
-		return fail("listing protected %s of %s: %s", tags ? "tags" : "branches", r.path, err.message);
+		return admin_fail("listing protected %s of %s: %s", tags ? "tags" : "branches", r.path, err.message);
 	print_table(res, tags ? tag_headings : branch_headings);
 	PQclear(res);
 	return ADMIN_OK;
@@ -1888,17 +1868,17 @@ static int protected_rm(struct admin *a, int argc, char **argv, bool tags)
 	fmt_id(pid, sizeof pid, r.id);
 	struct db_err err;
 	const char *params[] = { pid, name };
-	PGresult *res = db_exec(a->db,
+	PGresult *res = admin_query(a->db,
 				tags ? "DELETE FROM protected_tags WHERE project_id = $1 AND name = $2 RETURNING id"
 				     : "DELETE FROM protected_branches WHERE project_id = $1 AND name = $2 RETURNING id",
 				2, params, &err);
 	const char *what = tags ? "tag" : "branch";
 	if (!res)
-		return fail("unprotecting %s %s of %s: %s", what, name, r.path, err.message);
+		return admin_fail("unprotecting %s %s of %s: %s", what, name, r.path, err.message);
 	int n = PQntuples(res);
 	PQclear(res);
 	if (n == 0)
-		return fail("%s \"%s\" of %s is not protected", what, name, r.path);
+		return admin_fail("%s \"%s\" of %s is not protected", what, name, r.path);
 	printf("unprotected %s %s of %s\n", what, name, r.path);
 	return ADMIN_OK;
 }

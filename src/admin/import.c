@@ -11,6 +11,7 @@
  * adds and updates; it never deletes. */
 #include "config.h"
 #include "admin/admin.h"
+#include "api/repo.h"
 #include "log.h"
 #include "util.h"
 
@@ -319,7 +320,7 @@ static int get_full_path(struct import *im, const char *at, json_object *o, cons
 	char *copy = strdup(*out), *save = NULL;
 	int ok = copy != NULL && (*out)[strlen(*out) - 1] != '/' && (*out)[0] != '/';
 	for (char *s = ok ? strtok_r(copy, "/", &save) : NULL; s && ok; s = strtok_r(NULL, "/", &save))
-		ok = valid_path_segment(s);
+		ok = repo_valid_segment(s, strlen(s));
 	free(copy);
 	if (!ok || strstr(*out, "//"))
 		return bad(im, at, key, "not a valid full path (segments of letters, digits, '_', '-', '.' joined by '/')");
@@ -452,7 +453,7 @@ static int read_user(struct import *im, const char *at, json_object *o, size_t i
 	    get_bool(im, at, o, "admin", false, &u->admin) ||
 	    get_bool(im, at, o, "two_factor_enabled", false, &u->two_factor))
 		return -1;
-	if (!valid_path_segment(u->username) || reserved_top_level(u->username))
+	if (!repo_valid_segment(u->username, strlen(u->username)) || reserved_top_level(u->username))
 		return bad(im, at, "username", "not a valid username (letters, digits, '_', '-', '.'; "
 			   "not starting with '-' or ending with '.', '.git' or '.atom')");
 	if (u->email && !valid_email(u->email))
@@ -475,7 +476,7 @@ static int read_group(struct import *im, const char *at, json_object *o, size_t 
 	    get_string(im, at, o, "name", OPTIONAL, 255, &g->name) ||
 	    get_full_path(im, at, o, "parent", NULLABLE, &g->parent) || get_visibility(im, at, o, &g->visibility))
 		return -1;
-	if (!valid_path_segment(g->path) || (!g->parent && reserved_top_level(g->path)))
+	if (!repo_valid_segment(g->path, strlen(g->path)) || (!g->parent && reserved_top_level(g->path)))
 		return bad(im, at, "path", "not a valid path (letters, digits, '_', '-', '.'; "
 			   "not starting with '-' or ending with '.', '.git' or '.atom')");
 	if (!g->name)
@@ -505,7 +506,7 @@ static int read_project(struct import *im, const char *at, json_object *o, size_
 	    get_string(im, at, o, "default_branch", NULLABLE, 255, &p->branch) ||
 	    get_bool(im, at, o, "lfs_enabled", true, &p->lfs))
 		return -1;
-	if (!valid_project_path(p->path))
+	if (!valid_project_segment(p->path))
 		return bad(im, at, "path", "not a valid project path (letters, digits, '_', '-', '.'; "
 			   "not ending with '.git', '.atom', '.wiki' or '.design')");
 	if (p->branch && !valid_branch_name(p->branch))
@@ -934,7 +935,7 @@ static int row_exists(struct import *im, const char *at, const char *sql, long l
 	struct db_err err;
 	snprintf(idbuf, sizeof idbuf, "%lld", id);
 	const char *params[] = { idbuf };
-	PGresult *res = db_exec(im->a->db, sql, 1, params, &err);
+	PGresult *res = admin_query(im->a->db, sql, 1, params, &err);
 	if (!res)
 		return db_failed(im, at, &err);
 	int n = PQntuples(res);
@@ -954,7 +955,7 @@ static int write_row(struct import *im, const char *at, int slot, bool exists, l
 	struct db_err err;
 	snprintf(idbuf, sizeof idbuf, "%lld", *id);
 	params[0] = *id ? idbuf : NULL;
-	PGresult *res = db_exec(im->a->db, exists ? update_sql : insert_sql, nparams, params, &err);
+	PGresult *res = admin_query(im->a->db, exists ? update_sql : insert_sql, nparams, params, &err);
 	if (!res)
 		return db_failed(im, at, &err);
 	if (exists) {
@@ -972,7 +973,7 @@ static int write_row(struct import *im, const char *at, int slot, bool exists, l
 static int upsert_outcome(struct import *im, const char *at, const char *sql, const char **params, int n, int *outcome)
 {
 	struct db_err err;
-	PGresult *res = db_exec(im->a->db, sql, n, params, &err);
+	PGresult *res = admin_query(im->a->db, sql, n, params, &err);
 	if (!res)
 		return db_failed(im, at, &err);
 	*outcome = PQntuples(res) == 0 ? UNCHANGED : PQgetvalue(res, 0, 0)[0] == 't' ? CREATED : UPDATED;
@@ -1168,7 +1169,7 @@ static int write_key(struct import *im, const char *at, const struct key_in *k, 
 	if (k->user && lookup_user(im, at, "user", k->user, &user_id) != 0)
 		return -1;
 	const char *fp[] = { k->key.fingerprint };
-	PGresult *res = db_exec(im->a->db,
+	PGresult *res = admin_query(im->a->db,
 				"SELECT k.id, k.type, k.user_id, coalesce(u.username, '')"
 				"  FROM keys k LEFT JOIN users u ON u.id = k.user_id WHERE k.fingerprint_sha256 = $1",
 				1, fp, &err);
@@ -1278,7 +1279,7 @@ static int write_branches(struct import *im)
 				   " RETURNING (xmax = 0)",
 				   params, 3, &outcome) != 0)
 			return -1;
-		PGresult *res = db_exec(im->a->db, "SELECT id FROM protected_branches WHERE project_id = $1 AND name = $2",
+		PGresult *res = admin_query(im->a->db, "SELECT id FROM protected_branches WHERE project_id = $1 AND name = $2",
 					2, params, &err);
 		if (!res)
 			return db_failed(im, at, &err);
@@ -1353,7 +1354,7 @@ static int write_agents(struct import *im)
 			return -1;
 		snprintf(pid, sizeof pid, "%lld", r.id);
 		const char *lp[] = { pid, g->name };
-		PGresult *res = db_exec(im->a->db, "SELECT id FROM cluster_agents WHERE project_id = $1 AND name = $2",
+		PGresult *res = admin_query(im->a->db, "SELECT id FROM cluster_agents WHERE project_id = $1 AND name = $2",
 					2, lp, &err);
 		if (!res)
 			return db_failed(im, at, &err);
@@ -1467,7 +1468,7 @@ static int bump_sequences(struct import *im, bool after)
 			snprintf(sql, sizeof sql,
 				 "SELECT setval(s, $2::bigint) FROM pg_get_serial_sequence($1, 'id') AS s"
 				 " WHERE $2::bigint > coalesce(pg_sequence_last_value(s::regclass), 0)");
-		if (db_run(im->a->db, sql, after ? 1 : 2, params, &err) != 0)
+		if (admin_command(im->a->db, sql, after ? 1 : 2, params, &err) != 0)
 			return bad(im, sequenced[t], NULL, "advancing the id sequence: %s", err.message);
 	}
 	return 0;
@@ -1478,9 +1479,9 @@ static int write_all(struct import *im)
 	struct db_err err;
 	const char *lock[] = { IMPORT_LOCK_KEY };
 
-	if (db_run(im->a->db, "SELECT pg_advisory_xact_lock($1::bigint)", 1, lock, &err) != 0)
+	if (admin_command(im->a->db, "SELECT pg_advisory_xact_lock($1::bigint)", 1, lock, &err) != 0)
 		return bad(im, "import", NULL, "taking the import lock: %s", err.message);
-	PGresult *res = db_exec(im->a->db, "SELECT to_regclass('glia_schema_migrations') IS NOT NULL", 0, NULL, &err);
+	PGresult *res = admin_query(im->a->db, "SELECT to_regclass('glia_schema_migrations') IS NOT NULL", 0, NULL, &err);
 	if (!res)
 		return bad(im, "import", NULL, "%s", err.message);
 	bool migrated = PQgetvalue(res, 0, 0)[0] == 't';
@@ -1552,29 +1553,29 @@ int cmd_import(struct admin *a, int argc, char **argv)
 
 	json_object *root = parse_file(&im);
 	if (!root) {
-		fail("%s: %s", im.file, im.err);
+		admin_fail("%s: %s", im.file, im.err);
 		goto out;
 	}
 	if (read_document(&im, root) != 0) {
-		fail("%s: %s (nothing was written)", im.file, im.err);
+		admin_fail("%s: %s (nothing was written)", im.file, im.err);
 		goto out;
 	}
 	if (admin_connect(a) != 0)
 		goto out;
 	struct db_err err;
 	if (db_begin(a->db, &err) != 0) {
-		fail("%s: %s", im.file, err.message);
+		admin_fail("%s: %s", im.file, err.message);
 		goto out;
 	}
 	if (write_all(&im) != 0) {
 		db_rollback(a->db);
-		fail("%s: %s (nothing was written)", im.file, im.err);
+		admin_fail("%s: %s (nothing was written)", im.file, im.err);
 		goto out;
 	}
 	if (dry_run) {
 		db_rollback(a->db);
 	} else if (db_commit(a->db, &err) != 0) {
-		fail("%s: commit failed: %s (nothing was written)", im.file, err.message);
+		admin_fail("%s: commit failed: %s (nothing was written)", im.file, err.message);
 		goto out;
 	}
 	print_counts(&im, dry_run);

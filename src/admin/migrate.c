@@ -176,30 +176,30 @@ static int read_migration(const char *dir, struct migration *m)
 	snprintf(path, sizeof path, "%s/%s", dir, m->file);
 	f = fopen(path, "rbe");
 	if (!f)
-		return fail("%s: %s", path, strerror(errno));
+		return admin_fail("%s: %s", path, strerror(errno));
 	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > MIGRATION_MAX_SIZE) {
 		fclose(f);
-		return fail("%s: not a regular file of at most %ld bytes", path, MIGRATION_MAX_SIZE);
+		return admin_fail("%s: not a regular file of at most %ld bytes", path, MIGRATION_MAX_SIZE);
 	}
 	m->sql = malloc((size_t)st.st_size + 1);
 	if (!m->sql) {
 		fclose(f);
-		return fail("out of memory");
+		return admin_fail("out of memory");
 	}
 	size_t len = fread(m->sql, 1, (size_t)st.st_size, f);
 	int read_error = ferror(f) || len != (size_t)st.st_size;
 	fclose(f);
 	if (read_error)
-		return fail("%s: read error", path);
+		return admin_fail("%s: read error", path);
 	m->sql[len] = '\0';
 	/* libpq sends the text as a C string: a NUL would cut it short. */
 	if (!utf8_valid(m->sql, len))
-		return fail("%s: not UTF-8 text (or contains a NUL byte)", path);
+		return admin_fail("%s: not UTF-8 text (or contains a NUL byte)", path);
 	if (sha256_hex(m->sql, len, m->checksum) < 0)
-		return fail("%s: cannot compute SHA-256", path);
+		return admin_fail("%s: cannot compute SHA-256", path);
 	int line = transaction_control_line(m->sql);
 	if (line)
-		return fail("%s:%d: a migration must not start or end transactions: "
+		return admin_fail("%s:%d: a migration must not start or end transactions: "
 			    "glia-admin runs each file in its own", path, line);
 	return 0;
 }
@@ -218,7 +218,7 @@ static int load_files(const char *dir, struct plan *p)
 	size_t cap = 0;
 
 	if (!d)
-		return fail("migrations directory %s: %s", dir, strerror(errno));
+		return admin_fail("migrations directory %s: %s", dir, strerror(errno));
 	while ((e = readdir(d))) {
 		struct migration m = { .applied = -1 };
 		size_t len = strlen(e->d_name);
@@ -226,7 +226,7 @@ static int load_files(const char *dir, struct plan *p)
 			continue;
 		if (len >= sizeof m.file || !migration_name_split(e->d_name, &m)) {
 			closedir(d);
-			return fail("%s/%s: a migration is named NNNN_name.sql", dir, e->d_name);
+			return admin_fail("%s/%s: a migration is named NNNN_name.sql", dir, e->d_name);
 		}
 		memcpy(m.file, e->d_name, len + 1);
 		if (p->nfiles == cap) {
@@ -234,7 +234,7 @@ static int load_files(const char *dir, struct plan *p)
 			struct migration *grown = realloc(p->files, cap * sizeof *grown);
 			if (!grown) {
 				closedir(d);
-				return fail("out of memory");
+				return admin_fail("out of memory");
 			}
 			p->files = grown;
 		}
@@ -245,7 +245,7 @@ static int load_files(const char *dir, struct plan *p)
 		qsort(p->files, p->nfiles, sizeof *p->files, cmp_migration);
 	for (size_t i = 0; i < p->nfiles; i++) {
 		if (i > 0 && strcmp(p->files[i].version, p->files[i - 1].version) == 0)
-			return fail("%s/%s and %s share version %s", dir, p->files[i - 1].file, p->files[i].file,
+			return admin_fail("%s/%s and %s share version %s", dir, p->files[i - 1].file, p->files[i].file,
 				    p->files[i].version);
 		if (read_migration(dir, &p->files[i]) != 0)
 			return -1;
@@ -257,26 +257,26 @@ static int load_files(const char *dir, struct plan *p)
 static int load_applied(PGconn *db, struct plan *p)
 {
 	struct db_err err;
-	PGresult *res = db_exec(db, "SELECT to_regclass('glia_schema_migrations') IS NOT NULL", 0, NULL, &err);
+	PGresult *res = admin_query(db, "SELECT to_regclass('glia_schema_migrations') IS NOT NULL", 0, NULL, &err);
 
 	if (!res)
-		return fail("reading the applied migrations: %s", err.message);
+		return admin_fail("reading the applied migrations: %s", err.message);
 	bool exists = PQgetvalue(res, 0, 0)[0] == 't';
 	PQclear(res);
 	if (!exists)
 		return 0;
-	res = db_exec(db,
+	res = admin_query(db,
 		      "SELECT version, coalesce(name, ''), coalesce(checksum, ''),"
 		      "       to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS\"Z\"')"
 		      "  FROM glia_schema_migrations ORDER BY version",
 		      0, NULL, &err);
 	if (!res)
-		return fail("reading the applied migrations: %s", err.message);
+		return admin_fail("reading the applied migrations: %s", err.message);
 	p->nrows = (size_t)PQntuples(res);
 	p->rows = calloc(p->nrows ? p->nrows : 1, sizeof *p->rows);
 	if (!p->rows) {
 		PQclear(res);
-		return fail("out of memory");
+		return admin_fail("out of memory");
 	}
 	for (size_t i = 0; i < p->nrows; i++) {
 		struct applied *a = &p->rows[i];
@@ -301,7 +301,7 @@ static bool plan_consistent(const struct plan *p, const char *dir)
 	bool ok = true;
 	for (size_t i = 0; i < p->nrows; i++)
 		if (!p->rows[i].has_file) {
-			fail("version %s (%s) is applied but %s has no file for it: "
+			admin_fail("version %s (%s) is applied but %s has no file for it: "
 			     "this glia is older than the database",
 			     p->rows[i].version, p->rows[i].name, dir);
 			ok = false;
@@ -309,7 +309,7 @@ static bool plan_consistent(const struct plan *p, const char *dir)
 	for (size_t f = 0; f < p->nfiles; f++) {
 		const struct migration *m = &p->files[f];
 		if (m->applied >= 0 && strcmp(p->rows[m->applied].checksum, m->checksum) != 0) {
-			fail("%s/%s changed after it was applied (checksum %.12s..., applied %.12s...): "
+			admin_fail("%s/%s changed after it was applied (checksum %.12s..., applied %.12s...): "
 			     "write a new migration instead",
 			     dir, m->file, m->checksum, p->rows[m->applied].checksum);
 			ok = false;
@@ -327,13 +327,13 @@ static int print_status(const struct plan *p)
 	int row = 0;
 
 	if (!res)
-		return fail("out of memory");
+		return admin_fail("out of memory");
 	memset(cols, 0, sizeof cols);
 	for (int c = 0; c < 4; c++)
 		cols[c].name = (char *)headings[c];
 	if (!PQsetResultAttrs(res, 4, cols)) {
 		PQclear(res);
-		return fail("out of memory");
+		return admin_fail("out of memory");
 	}
 	for (size_t f = 0; f < p->nfiles; f++, row++) {
 		const struct migration *m = &p->files[f];
@@ -345,7 +345,7 @@ static int print_status(const struct plan *p)
 		    !PQsetvalue(res, row, 2, (char *)state, (int)strlen(state)) ||
 		    !PQsetvalue(res, row, 3, (char *)at, (int)strlen(at))) {
 			PQclear(res);
-			return fail("out of memory");
+			return admin_fail("out of memory");
 		}
 	}
 	for (size_t i = 0; i < p->nrows; i++) {
@@ -357,7 +357,7 @@ static int print_status(const struct plan *p)
 		    !PQsetvalue(res, row, 2, "NO FILE", 7) ||
 		    !PQsetvalue(res, row, 3, (char *)a->applied_at, (int)strlen(a->applied_at))) {
 			PQclear(res);
-			return fail("out of memory");
+			return admin_fail("out of memory");
 		}
 		row++;
 	}
@@ -386,7 +386,7 @@ static int apply_one(PGconn *db, const char *dir, const struct migration *m)
 	const char *params[] = { m->version, m->name, m->checksum };
 
 	if (db_begin(db, &err) != 0)
-		return fail("%s: %s", m->file, err.message);
+		return admin_fail("%s: %s", m->file, err.message);
 	/* A migration is many statements, and trusted text from the package:
 	 * the one place where PQexec, which runs a script, is needed. */
 	PGresult *res = PQexec(db, m->sql);
@@ -400,9 +400,9 @@ static int apply_one(PGconn *db, const char *dir, const struct migration *m)
 		PQclear(res);
 		db_rollback(db);
 		if (pos)
-			return fail("%s/%s:%d: %s (nothing of it was applied)", dir, m->file,
+			return admin_fail("%s/%s:%d: %s (nothing of it was applied)", dir, m->file,
 				    line_of(m->sql, strtol(pos, NULL, 10)), msg);
-		return fail("%s/%s: %s (nothing of it was applied)", dir, m->file, msg);
+		return admin_fail("%s/%s: %s (nothing of it was applied)", dir, m->file, msg);
 	}
 	PQclear(res);
 	/* A COMMIT inside the file would have ended our transaction early and
@@ -410,13 +410,13 @@ static int apply_one(PGconn *db, const char *dir, const struct migration *m)
 	if (PQtransactionStatus(db) != PQTRANS_INTRANS) {
 		if (PQtransactionStatus(db) != PQTRANS_IDLE)
 			db_rollback(db);
-		return fail("%s/%s: a migration must not end the transaction (BEGIN/COMMIT/ROLLBACK)", dir, m->file);
+		return admin_fail("%s/%s: a migration must not end the transaction (BEGIN/COMMIT/ROLLBACK)", dir, m->file);
 	}
-	if (db_run(db, "INSERT INTO glia_schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+	if (admin_command(db, "INSERT INTO glia_schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
 		   3, params, &err) != 0 ||
 	    db_commit(db, &err) != 0) {
 		db_rollback(db);
-		return fail("%s/%s: recording it: %s", dir, m->file, err.message);
+		return admin_fail("%s/%s: recording it: %s", dir, m->file, err.message);
 	}
 	return 0;
 }
@@ -425,17 +425,17 @@ static int take_lock(PGconn *db)
 {
 	struct db_err err;
 	const char *params[] = { MIGRATE_LOCK_KEY };
-	PGresult *res = db_exec(db, "SELECT pg_try_advisory_lock($1::bigint)", 1, params, &err);
+	PGresult *res = admin_query(db, "SELECT pg_try_advisory_lock($1::bigint)", 1, params, &err);
 
 	if (!res)
-		return fail("taking the migration lock: %s", err.message);
+		return admin_fail("taking the migration lock: %s", err.message);
 	bool got = PQgetvalue(res, 0, 0)[0] == 't';
 	PQclear(res);
 	if (got)
 		return 0;
 	fprintf(stderr, "%s: waiting for another glia-admin migrate to finish\n", ADMIN_NAME);
-	if (db_run(db, "SELECT pg_advisory_lock($1::bigint)", 1, params, &err) != 0)
-		return fail("taking the migration lock: %s", err.message);
+	if (admin_command(db, "SELECT pg_advisory_lock($1::bigint)", 1, params, &err) != 0)
+		return admin_fail("taking the migration lock: %s", err.message);
 	return 0;
 }
 
@@ -459,14 +459,14 @@ static int migrate(struct admin *a, bool status_only)
 	if (take_lock(a->db) != 0)
 		goto out;
 	/* Read under the lock: another run may just have applied some. */
-	if (db_run(a->db,
+	if (admin_command(a->db,
 		   "CREATE TABLE IF NOT EXISTS glia_schema_migrations ("
 		   " version text PRIMARY KEY,"
 		   " name text NOT NULL,"
 		   " checksum text NOT NULL CHECK (checksum ~ '^[0-9a-f]{64}$'),"
 		   " applied_at timestamptz NOT NULL DEFAULT now())",
 		   0, NULL, &err) != 0) {
-		fail("creating glia_schema_migrations: %s", err.message);
+		admin_fail("creating glia_schema_migrations: %s", err.message);
 		goto out;
 	}
 	if (load_applied(a->db, &p) != 0 || !plan_consistent(&p, dir))

@@ -121,7 +121,9 @@ int repo_parse_gl_repository(const char *s, size_t len, enum repo_type *type, lo
  * give). Returns 0. */
 int repo_parse_path(const char *s, size_t len, struct repo_ref *ref);
 
-/* Whether one path segment passes GitLab's PathRegex. */
+/* Whether one path segment passes GitLab's PathRegex: the rule of
+ * glia_valid_path() in db/migrations/0001_initial.sql, which glia-admin
+ * checks before it writes. */
 bool repo_valid_segment(const char *s, size_t len);
 
 /* "<prefix>/<h[0:2]>/<h[2:4]>/<h><suffix>", h = hex SHA-256 of the decimal
