@@ -8,14 +8,19 @@
 void api_discover(struct request *req, struct response *res, struct app *app)
 {
 	struct actor actor;
-	json_object *o = NULL;
+	json_object *o;
 
 	if (actor_find(req, app, ACTOR_PARAMS, &actor, res) < 0)
 		return;
-	if (actor.has_user && (o = json_object_new_object())) {
-		json_object_object_add(o, "id", json_object_new_int64(actor.user_id));
-		json_object_object_add(o, "name", json_object_new_string(actor.name ? actor.name : ""));
-		json_object_object_add(o, "username", json_object_new_string(actor.username ? actor.username : ""));
+	/* No user: GitLab presents nil, a body of null. */
+	if (!actor.has_user) {
+		response_json(res, 200, NULL);
+		return;
 	}
+	if (!(o = json_object_new_object()))
+		return;	/* out of memory: the response's default 500 stands */
+	json_object_object_add(o, "id", json_object_new_int64(actor.user_id));
+	json_object_object_add(o, "name", json_object_new_string(actor.name ? actor.name : ""));
+	json_object_object_add(o, "username", json_object_new_string(actor.username ? actor.username : ""));
 	response_json(res, 200, o);
 }

@@ -87,7 +87,9 @@ static json_object *status_object(const char *status)
 
 void api_liveness(struct request *req, struct response *res, struct app *app)
 {
-	response_json(res, 200, status_object("ok"));
+	json_object *o = status_object("ok");
+	if (o)	/* else the response's default 500 stands */
+		response_json(res, 200, o);
 }
 
 /* This worker reaches PostgreSQL: GitLab's readiness shape, one check. */
