@@ -51,8 +51,8 @@ static const char *log_level_name(int level)
 
 unsigned long log_dropped_lines(void) { return log_dropped; }
 
-__attribute__((format(printf, 2, 0)))
-static void log_vwrite(int level, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0)))
+static void log_vwrite(int level, const char *request_id, const char *fmt, va_list ap)
 {
 	char line[2048];
 	size_t len = 0;
@@ -70,6 +70,9 @@ static void log_vwrite(int level, const char *fmt, va_list ap)
 	}
 	if (n > 0)
 		len = (size_t)n;
+	/* The request's checked id, as in its own log line (rid=...). */
+	if (request_id && len < sizeof line && (n = snprintf(line + len, sizeof line - len, "rid=%s ", request_id)) > 0)
+		len += (size_t)n;
 	if (len < sizeof line) {
 		n = vsnprintf(line + len, sizeof line - len, fmt, ap);
 		if (n > 0)
@@ -90,7 +93,17 @@ void log_msg(int level, const char *fmt, ...)
 	if (level > log_threshold)
 		return;
 	va_start(ap, fmt);
-	log_vwrite(level, fmt, ap);
+	log_vwrite(level, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void log_req(int level, const char *request_id, const char *fmt, ...)
+{
+	va_list ap;
+	if (level > log_threshold)
+		return;
+	va_start(ap, fmt);
+	log_vwrite(level, request_id ? request_id : "-", fmt, ap);
 	va_end(ap);
 }
 
@@ -112,7 +125,7 @@ void die(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	log_vwrite(LOG_LVL_ERROR, fmt, ap);
+	log_vwrite(LOG_LVL_ERROR, NULL, fmt, ap);
 	va_end(ap);
 	exit(1);
 }

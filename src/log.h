@@ -16,6 +16,10 @@ unsigned long log_dropped_lines(void);
 
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A line about one request, after its checked request id ("rid=ID "), so
+ * that it is found beside the request's own line. */
+void log_req(int level, const char *request_id, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* The level test sits in the macro so that a disabled debug line costs one
  * comparison and no argument evaluation. */
 #define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)

@@ -184,13 +184,17 @@ static void handle_one(struct fcgi_conn *c, struct app *app, struct arena *a)
 	int64_t started = now_us();
 
 	response_init(&res, a);
-	if (request_init(&req, a, fcgi_env(c), &err) < 0)
+	int init = request_init(&req, a, fcgi_env(c), &err);
+	/* Checked before any handler sees it: the id the answer, the request's
+	 * log line and the handlers' own lines (log_req) carry. */
+	req.request_id = request_id(&req);
+	if (init < 0)
 		response_message(&res, err.status, err.message);
 	else
 		dispatch(c, app, &req, &res, &route);
 
 	bool head = req.method && strcmp(req.method, "HEAD") == 0;
-	const char *rid = request_id(&req);
+	const char *rid = req.request_id;
 	bool sent = fcgi_write_response(c, &res, head, rid) == 0;
 	int64_t us = now_us() - started;
 	metrics_request(route ? (int)(route - routes) : -1, req.method, res.status, us);

@@ -572,7 +572,7 @@ static void write_success(struct access *ac, struct response *res)
 	const struct actor *a = ac->actor;
 	const char *address = repo_gitaly_address(ac->req, ac->app->conf->gitaly_storages, ac->repo.storage);
 	if (!address) {
-		log_error("allowed: no gitaly_storages entry for storage \"%s\" of %s", ac->repo.storage,
+		log_req(LOG_LVL_ERROR, ac->req->request_id, "allowed: no gitaly_storages entry for storage \"%s\" of %s", ac->repo.storage,
 			  ac->repo.gl_repository);
 		response_status(res, 500);
 		return;
@@ -608,7 +608,7 @@ static void log_check_ip(struct request *req)
 	size_t len;
 	char buf[64];
 	if (request_param_string(req, "check_ip", &ip, &len) == PARAM_OK && len < sizeof buf)
-		log_debug("%s allowed: check_ip %s", req->request_id ? req->request_id : "-", log_escape(buf, sizeof buf, ip));
+		log_req(LOG_LVL_DEBUG, req->request_id, "allowed: check_ip %s", log_escape(buf, sizeof buf, ip));
 }
 
 /* The one statement: the actor, the container with the caller's role, and

@@ -98,7 +98,7 @@ static void write_project(struct request *req, struct response *res, struct app 
 {
 	const char *address = repo_gitaly_address(req, app->conf->gitaly_storages, repo->storage);
 	if (!address) {
-		log_error("kubernetes: no gitaly_storages entry for storage \"%s\" of %s", repo->storage,
+		log_req(LOG_LVL_ERROR, req->request_id, "kubernetes: no gitaly_storages entry for storage \"%s\" of %s", repo->storage,
 			  repo->gl_repository);
 		response_status(res, 500);
 		return;

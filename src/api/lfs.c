@@ -93,7 +93,7 @@ static void write_token(struct request *req, struct response *res, struct app *a
 	json_object *o = token && url ? json_object_new_object() : NULL;
 
 	if (!o) {
-		log_error("lfs_authenticate: could not make a token");
+		log_req(LOG_LVL_ERROR, req->request_id, "lfs_authenticate: could not make a token");
 		free(token);
 		response_status(res, 500);
 		return;

@@ -161,7 +161,7 @@ static void check_code(struct request *req, struct response *res, struct app *ap
 
 	unsigned char secret[TOTP_SECRET_BYTES];
 	if (totp_unseal(app->secrets->pepper, app->secrets->pepper_len, actor->user_id, sealed, secret) < 0) {
-		log_warn("two-factor check of user %lld: the TOTP secret does not open under token_pepper_file "
+		log_req(LOG_LVL_WARN, req->request_id, "two-factor check of user %lld: the TOTP secret does not open under token_pepper_file "
 			 "(another pepper?); run glia-admin user 2fa again", actor->user_id);
 		answer(res, "Invalid OTP");
 		return;

@@ -237,7 +237,8 @@ void api_post_receive(struct request *req, struct response *res, struct app *app
 	}
 	if (!col_flag(r, 0)) {
 		char esc[300];
-		log_warn("Reference counter for %s decreased when its value was less than 1. Resetting the counter.",
+		log_req(LOG_LVL_WARN, req->request_id,
+			"Reference counter for %s decreased when its value was less than 1. Resetting the counter.",
 			 log_escape(esc, sizeof esc, gl_repository));
 	}
 	json_object *o = json_object_new_object(), *messages = json_object_new_array();
