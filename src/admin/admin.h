@@ -84,24 +84,13 @@ int admin_operands(int argc, char **argv, int min, int max, const char *what);
 int print_query(PGconn *db, const char *what, const char *const *headings, const char *sql, int nparams,
 		const char *const *params);
 
-/* commands.c: GitLab's rules (a path segment's own rule is
- * repo_valid_segment, api/repo.h, which the service uses too) */
+/* commands.c: GitLab's rules for what glia-admin writes. Its levels, states
+ * and scopes are gitlab.h's; a path segment's rule is repo_valid_segment
+ * (api/repo.h), which the service uses too. */
 /* A top-level path that would shadow one of GitLab's own routes. */
 bool reserved_top_level(const char *s);
 /* A project path segment: also not ending in .wiki or .design. */
 bool valid_project_segment(const char *s);
-/* "private", "internal", "public" → 0, 10, 20; -1 otherwise. */
-int visibility_parse(const char *s);
-const char *visibility_name(int level);
-/* 10..50 or guest, reporter, developer, maintainer, owner; -1 otherwise. */
-int access_level_parse(const char *s);
-const char *access_level_name(int level);
-/* Push/merge levels of a protected branch: 0 no one, 30, 40, 60 admins. */
-bool valid_protected_level(long long level);
-bool valid_user_state(const char *s);
-extern const char *const user_states[];	/* NULL-terminated */
-bool valid_scope(const char *s);
-extern const char *const token_scopes[];	/* NULL-terminated */
 /* YYYY-MM-DD, a real calendar day. */
 bool valid_date(const char *s);
 /* A date, or an RFC 3339 timestamp such as 2021-05-01T12:00:00Z. */

@@ -4,6 +4,7 @@
  * digests. */
 #include "config.h"
 #include "admin/admin.h"
+#include "gitlab.h"
 #include "api/repo.h"
 #include "secret.h"
 #include "token.h"
@@ -41,85 +42,6 @@ bool reserved_top_level(const char *s)
 bool valid_project_segment(const char *s)
 {
 	return repo_valid_segment(s, strlen(s)) && !ends_with_ci(s, ".wiki") && !ends_with_ci(s, ".design");
-}
-
-static const struct {
-	const char *name;
-	int level;
-} visibilities[] = { { "private", 0 }, { "internal", 10 }, { "public", 20 } };
-
-int visibility_parse(const char *s)
-{
-	for (size_t i = 0; i < sizeof visibilities / sizeof visibilities[0]; i++)
-		if (strcmp(s, visibilities[i].name) == 0)
-			return visibilities[i].level;
-	return -1;
-}
-
-const char *visibility_name(int level)
-{
-	for (size_t i = 0; i < sizeof visibilities / sizeof visibilities[0]; i++)
-		if (visibilities[i].level == level)
-			return visibilities[i].name;
-	return "?";
-}
-
-static const struct {
-	const char *name;
-	int level;
-} access_levels[] = {
-	{ "guest", 10 }, { "reporter", 20 }, { "developer", 30 }, { "maintainer", 40 }, { "owner", 50 },
-};
-
-int access_level_parse(const char *s)
-{
-	for (size_t i = 0; i < sizeof access_levels / sizeof access_levels[0]; i++) {
-		char num[4];
-		snprintf(num, sizeof num, "%d", access_levels[i].level);
-		if (strcasecmp(s, access_levels[i].name) == 0 || strcmp(s, num) == 0)
-			return access_levels[i].level;
-	}
-	return -1;
-}
-
-const char *access_level_name(int level)
-{
-	for (size_t i = 0; i < sizeof access_levels / sizeof access_levels[0]; i++)
-		if (access_levels[i].level == level)
-			return access_levels[i].name;
-	return "?";
-}
-
-bool valid_protected_level(long long level)
-{
-	return level == 0 || level == 30 || level == 40 || level == 60;
-}
-
-const char *const user_states[] = {
-	"active", "blocked", "deactivated", "blocked_pending_approval", "ldap_blocked", NULL,
-};
-
-bool valid_user_state(const char *s)
-{
-	for (size_t i = 0; user_states[i]; i++)
-		if (strcmp(s, user_states[i]) == 0)
-			return true;
-	return false;
-}
-
-/* GitLab's personal access token scopes of 13.x/14.x, sudo included (the
- * internal API refuses sudo itself when gitlab-shell asks for a token). */
-const char *const token_scopes[] = {
-	"api", "read_api", "read_user", "read_repository", "write_repository",
-	"read_registry", "write_registry", "sudo", NULL,
-};
-
-bool valid_scope(const char *s)
-{
-	for (size_t i = 0; token_scopes[i]; i++)
-		if (strcmp(s, token_scopes[i]) == 0)
-			return true;
-	return false;
 }
 
 static bool digits(const char *s, size_t n)
@@ -534,7 +456,7 @@ static int user_add(struct admin *a, int argc, char **argv)
 		return ADMIN_USAGE;
 	if (email && !valid_email(email))
 		return usage_error("user add: \"%s\" is not an email address", email);
-	if (!valid_user_state(state))
+	if (!gitlab_user_state_valid(state))
 		return usage_error("user add: --state must be one of active, blocked, deactivated, "
 				   "blocked_pending_approval, ldap_blocked");
 	if (admin_connect(a) != 0)
@@ -988,7 +910,7 @@ int cmd_key(struct admin *a, int argc, char **argv)
 
 static int parse_visibility_opt(const char *s, int *out)
 {
-	*out = visibility_parse(s);
+	*out = gitlab_visibility_parse(s);
 	if (*out < 0)
 		return usage_error("--visibility must be private, internal or public, not \"%s\"", s);
 	return 0;
@@ -998,8 +920,8 @@ static int parse_visibility_opt(const char *s, int *out)
 static int check_visibility_within(int visibility, const struct route *ns)
 {
 	if (visibility > ns->visibility)
-		return admin_fail("visibility %s is not allowed inside \"%s\", which is %s", visibility_name(visibility),
-			    ns->path, visibility_name(ns->visibility));
+		return admin_fail("visibility %s is not allowed inside \"%s\", which is %s", gitlab_visibility_name(visibility),
+			    ns->path, gitlab_visibility_name(ns->visibility));
 	return 0;
 }
 
@@ -1069,7 +991,7 @@ static int group_add(struct admin *a, int argc, char **argv)
 		goto out;
 	}
 	printf("added group %s%s%s (id %s, %s)\n", parent ? pr.path : "", parent ? "/" : "", path,
-	       PQgetvalue(res, 0, 0), visibility_name(visibility));
+	       PQgetvalue(res, 0, 0), gitlab_visibility_name(visibility));
 	PQclear(res);
 	rc = ADMIN_OK;
 out:
@@ -1147,7 +1069,7 @@ static int project_add(struct admin *a, int argc, char **argv)
 	if (!res)
 		return admin_fail("cannot add project \"%s/%s\": %s", ns.path, path, db_err_reason(&err));
 	printf("added project %s/%s (id %s, %s, %s.git)\n", ns.path, path, PQgetvalue(res, 0, 0),
-	       visibility_name(visibility), PQgetvalue(res, 0, 1));
+	       gitlab_visibility_name(visibility), PQgetvalue(res, 0, 1));
 	PQclear(res);
 	return ADMIN_OK;
 }
@@ -1233,7 +1155,7 @@ static int project_set(struct admin *a, int argc, char **argv)
 		return admin_fail("cannot change project %s: %s", r.path, err.message);
 	}
 	printf("project %s: default branch %s, %s, LFS %s\n", r.path,
-	       PQgetisnull(res, 0, 0) ? "-" : PQgetvalue(res, 0, 0), visibility_name(atoi(PQgetvalue(res, 0, 1))),
+	       PQgetisnull(res, 0, 0) ? "-" : PQgetvalue(res, 0, 0), gitlab_visibility_name(atoi(PQgetvalue(res, 0, 1))),
 	       PQgetvalue(res, 0, 2)[0] == 't' ? "on" : "off");
 	PQclear(res);
 	return ADMIN_OK;
@@ -1310,7 +1232,7 @@ static int member_add(struct admin *a, int argc, char **argv)
 	if (!project == !group)
 		return usage_error("member add: give exactly one of --project and --group");
 	const char *username = argv[optind];
-	int level = access_level_parse(argv[optind + 1]);
+	int level = gitlab_access_parse(argv[optind + 1]);
 	if (level < 0)
 		return usage_error("member add: access level must be 10, 20, 30, 40, 50 or guest, reporter, "
 				   "developer, maintainer, owner; not \"%s\"", argv[optind + 1]);
@@ -1349,7 +1271,7 @@ static int member_add(struct admin *a, int argc, char **argv)
 	if (!res)
 		return admin_fail("cannot add %s to \"%s\": %s", username, r.path, db_err_reason(&err));
 	PQclear(res);
-	printf("%s is now %s (%d) of %s %s\n", username, access_level_name(level), level,
+	printf("%s is now %s (%d) of %s %s\n", username, gitlab_access_name(level), level,
 	       group ? "group" : "project", r.path);
 	return ADMIN_OK;
 }
@@ -1373,9 +1295,8 @@ static int scopes_literal(const char *list, char *out, size_t outlen)
 		return admin_fail("out of memory");
 	out[used++] = '{';
 	for (char *s = strtok_r(copy, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
-		if (!valid_scope(s)) {
-			usage_error("token create: unknown scope \"%s\" (api, read_api, read_user, read_repository, "
-				    "write_repository, read_registry, write_registry, sudo)", s);
+		if (!gitlab_token_scope_valid(s, true)) {
+			usage_error("token create: unknown scope \"%s\" (" GITLAB_TOKEN_SCOPES_TEXT ")", s);
 			free(copy);
 			return -1;
 		}

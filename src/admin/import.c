@@ -11,6 +11,7 @@
  * adds and updates; it never deletes. */
 #include "config.h"
 #include "admin/admin.h"
+#include "gitlab.h"
 #include "api/repo.h"
 #include "log.h"
 #include "util.h"
@@ -305,7 +306,7 @@ static int get_visibility(struct import *im, const char *at, json_object *o, int
 	const char *v;
 	if (get_enum(im, at, o, "visibility", names, "private", &v) != 0)
 		return -1;
-	*out = visibility_parse(v);
+	*out = gitlab_visibility_parse(v);
 	return 0;
 }
 
@@ -449,7 +450,7 @@ static int read_user(struct import *im, const char *at, json_object *o, size_t i
 	    get_string(im, at, o, "username", REQUIRED, 255, &u->username) ||
 	    get_string(im, at, o, "name", OPTIONAL, 255, &u->name) ||
 	    get_string(im, at, o, "email", NULLABLE, 255, &u->email) ||
-	    get_enum(im, at, o, "state", user_states, "active", &u->state) ||
+	    get_enum(im, at, o, "state", gitlab_user_states, "active", &u->state) ||
 	    get_bool(im, at, o, "admin", false, &u->admin) ||
 	    get_bool(im, at, o, "two_factor_enabled", false, &u->two_factor))
 		return -1;
@@ -632,9 +633,9 @@ static int read_branch(struct import *im, const char *at, json_object *o, size_t
 	/* GitLab protects with "Maintainers" unless told otherwise. */
 	b->push = field(o, "push_access_level", &v) ? (int)push : 40;
 	b->merge = field(o, "merge_access_level", &v) ? (int)merge : 40;
-	if (!valid_protected_level(b->push))
+	if (!gitlab_protected_level_valid(b->push))
 		return bad(im, at, "push_access_level", "expected 0 (no one), 30, 40 or 60 (admins)");
-	if (!valid_protected_level(b->merge))
+	if (!gitlab_protected_level_valid(b->merge))
 		return bad(im, at, "merge_access_level", "expected 0 (no one), 30, 40 or 60 (admins)");
 	if (!valid_branch_name(b->name))
 		return bad(im, at, "name", "not a valid branch name or pattern");
@@ -669,9 +670,8 @@ static int read_pat(struct import *im, const char *at, json_object *o, size_t i,
 		json_object *s = json_object_array_get_idx(scopes, j);
 		char fieldname[32];
 		snprintf(fieldname, sizeof fieldname, "scopes[%zu]", j);
-		if (!s || json_object_get_type(s) != json_type_string || !valid_scope(json_object_get_string(s)))
-			return bad(im, at, fieldname, "expected one of api, read_api, read_user, read_repository, "
-				   "write_repository, read_registry, write_registry, sudo");
+		if (!s || json_object_get_type(s) != json_type_string || !gitlab_token_scope_valid(json_object_get_string(s), true))
+			return bad(im, at, fieldname, "expected one of " GITLAB_TOKEN_SCOPES_TEXT);
 		const char *name = json_object_get_string(s);
 		for (size_t e = 0; e < j; e++)
 			if (strcmp(json_object_get_string(json_object_array_get_idx(scopes, e)), name) == 0)
@@ -924,7 +924,7 @@ static int check_visibility(struct import *im, const char *at, int visibility, c
 {
 	if (visibility > outer->visibility)
 		return bad(im, at, "visibility", "%s is not allowed inside \"%s\", which is %s",
-			   visibility_name(visibility), outer->path, visibility_name(outer->visibility));
+			   gitlab_visibility_name(visibility), outer->path, gitlab_visibility_name(outer->visibility));
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #include "config.h"
 #include "api/actor.h"
 #include "api/api.h"
+#include "gitlab.h"
 #include "bounds.h"
 #include "token.h"
 #include "util.h"
@@ -136,20 +137,10 @@ void api_two_factor_recovery_codes(struct request *req, struct response *res, st
 	OPENSSL_cleanse(codes, sizeof codes);
 }
 
-/* GitLab's VALID_PAT_SCOPES of this era, in the sorted order its message
- * prints them. */
-static const char *const valid_scopes[] = {
-	"api", "read_api", "read_registry", "read_repository", "read_user", "write_registry", "write_repository",
-};
-#define N_SCOPES (sizeof valid_scopes / sizeof valid_scopes[0])
-#define SCOPE_NAME_MAX 16	/* "write_repository", the longest */
-
+/* GitLab's VALID_PAT_SCOPES of this era: gitlab.h's, without sudo. */
 static bool scope_valid(const char *s)
 {
-	for (size_t i = 0; i < N_SCOPES; i++)
-		if (strcmp(s, valid_scopes[i]) == 0)
-			return true;
-	return false;
+	return gitlab_token_scope_valid(s, false);
 }
 
 /* The scopes parameter: a form array (scopes[]=a&scopes[]=b) or a JSON
@@ -237,7 +228,7 @@ void api_personal_access_token(struct request *req, struct response *res, struct
 	 * first invalid scope is named, as GitLab does. */
 	struct pg_array list;
 	json_object *echo = json_object_new_array();
-	if (!pg_array_init(req, &list, n_scopes * (2 * SCOPE_NAME_MAX + 8) + 3) || !echo) {
+	if (!pg_array_init(req, &list, n_scopes * (2 * GITLAB_TOKEN_SCOPE_MAX + 8) + 3) || !echo) {
 		json_object_put(echo);
 		return;
 	}
@@ -246,8 +237,10 @@ void api_personal_access_token(struct request *req, struct response *res, struct
 			json_object_put(echo);
 			char msg[512], quoted[256];
 			size_t q = 0;
-			for (size_t k = 0; k < N_SCOPES; k++)
-				q += (size_t)snprintf(quoted + q, sizeof quoted - q, "%s\"%s\"", k ? ", " : "", valid_scopes[k]);
+			for (size_t k = 0; gitlab_token_scopes[k]; k++)
+				if (gitlab_token_scope_valid(gitlab_token_scopes[k], false))
+					q += (size_t)snprintf(quoted + q, sizeof quoted - q, "%s\"%s\"", q ? ", " : "",
+							      gitlab_token_scopes[k]);
 			snprintf(msg, sizeof msg, "Invalid scope: '%.200s'. Valid scopes are: [%s]", scopes[i], quoted);
 			failure(res, msg);
 			return;

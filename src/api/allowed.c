@@ -10,6 +10,7 @@
 #include "api/api.h"
 #include "api/actor.h"
 #include "api/changes.h"
+#include "gitlab.h"
 #include "api/refcheck.h"
 #include "api/repo.h"
 
@@ -81,10 +82,6 @@ const struct db_stmt *const git_access_statements[] = {
 	NULL,
 };
 
-/* GitLab's levels. */
-enum { GUEST = 10, REPORTER = 20, DEVELOPER = 30, MAINTAINER = 40 };
-enum { PRIVATE = 0, INTERNAL = 10, PUBLIC = 20 };
-enum { FEATURE_DISABLED = 0, FEATURE_PRIVATE = 10 };
 /* users.user_type values that are GitLab's internal users: support, alert,
  * visual review, ghost, migration, security and automation bots. */
 static const int internal_user_types[] = { 1, 2, 3, 5, 7, 8, 9 };
@@ -172,26 +169,26 @@ static bool sees_internal(const struct access *ac)
 static bool can_read_project(const struct access *ac)
 {
 	const struct repo *p = &ac->repo;
-	if (p->visibility == PUBLIC)
+	if (p->visibility == GITLAB_PUBLIC)
 		return true;
 	if (ac->actor->deploy_key)
 		return p->deploy_key_linked;
-	if (is_admin(ac) || role(ac) >= GUEST)
+	if (is_admin(ac) || role(ac) >= GITLAB_GUEST)
 		return true;
-	return p->visibility == INTERNAL && sees_internal(ac);
+	return p->visibility == GITLAB_INTERNAL && sees_internal(ac);
 }
 
 /* Whether a feature with this access level lets the caller read it, given
  * the role that reads it when the feature is members-only. */
 static bool feature_readable(const struct access *ac, int feature_level, int member_role)
 {
-	if (feature_level == FEATURE_DISABLED)
+	if (feature_level == GITLAB_FEATURE_DISABLED)
 		return false;
 	if (is_admin(ac))
 		return true;
-	if (feature_level == FEATURE_PRIVATE || ac->repo.visibility == PRIVATE)
+	if (feature_level == GITLAB_FEATURE_PRIVATE || ac->repo.visibility == GITLAB_PRIVATE)
 		return role(ac) >= member_role;
-	if (ac->repo.visibility == INTERNAL)
+	if (ac->repo.visibility == GITLAB_INTERNAL)
 		return role(ac) >= member_role || sees_internal(ac);
 	return true;
 }
@@ -201,30 +198,30 @@ static bool feature_readable(const struct access *ac, int feature_level, int mem
 static bool can_download_code(const struct access *ac)
 {
 	if (ac->actor->deploy_key)
-		return ac->repo.deploy_key_linked && ac->repo.repository_access_level != FEATURE_DISABLED;
-	return feature_readable(ac, ac->repo.repository_access_level, REPORTER);
+		return ac->repo.deploy_key_linked && ac->repo.repository_access_level != GITLAB_FEATURE_DISABLED;
+	return feature_readable(ac, ac->repo.repository_access_level, GITLAB_REPORTER);
 }
 
 /* :push_code: developers and up, admins; nobody on an archived project. */
 static bool can_push_code(const struct access *ac)
 {
-	if (ac->repo.archived || ac->repo.repository_access_level == FEATURE_DISABLED)
+	if (ac->repo.archived || ac->repo.repository_access_level == GITLAB_FEATURE_DISABLED)
 		return false;
-	return is_admin(ac) || role(ac) >= DEVELOPER;
+	return is_admin(ac) || role(ac) >= GITLAB_DEVELOPER;
 }
 
 static bool can_download_wiki(const struct access *ac)
 {
 	if (ac->actor->deploy_key)
-		return ac->repo.deploy_key_linked && ac->repo.wiki_access_level != FEATURE_DISABLED;
-	return feature_readable(ac, ac->repo.wiki_access_level, GUEST);
+		return ac->repo.deploy_key_linked && ac->repo.wiki_access_level != GITLAB_FEATURE_DISABLED;
+	return feature_readable(ac, ac->repo.wiki_access_level, GITLAB_GUEST);
 }
 
 static bool can_create_wiki(const struct access *ac)
 {
-	if (ac->repo.archived || ac->repo.wiki_access_level == FEATURE_DISABLED)
+	if (ac->repo.archived || ac->repo.wiki_access_level == GITLAB_FEATURE_DISABLED)
 		return false;
-	return is_admin(ac) || role(ac) >= DEVELOPER;
+	return is_admin(ac) || role(ac) >= GITLAB_DEVELOPER;
 }
 
 static bool is_snippet_author(const struct access *ac)
@@ -239,15 +236,15 @@ static bool can_read_snippet(const struct access *ac)
 	const struct repo *s = &ac->repo;
 	if (is_admin(ac) || is_snippet_author(ac))
 		return true;
-	if (s->project_id && !feature_readable(ac, s->snippets_access_level, GUEST))
+	if (s->project_id && !feature_readable(ac, s->snippets_access_level, GITLAB_GUEST))
 		return false;
 	switch (s->snippet_visibility) {
-	case PUBLIC:
+	case GITLAB_PUBLIC:
 		return true;
-	case INTERNAL:
-		return sees_internal(ac) || role(ac) >= GUEST;
+	case GITLAB_INTERNAL:
+		return sees_internal(ac) || role(ac) >= GITLAB_GUEST;
 	default:
-		return s->project_id && role(ac) >= GUEST;
+		return s->project_id && role(ac) >= GITLAB_GUEST;
 	}
 }
 
@@ -256,7 +253,7 @@ static bool can_update_snippet(const struct access *ac)
 {
 	if (!ac->user)
 		return false;
-	return is_admin(ac) || is_snippet_author(ac) || (ac->repo.project_id && role(ac) >= MAINTAINER);
+	return is_admin(ac) || is_snippet_author(ac) || (ac->repo.project_id && role(ac) >= GITLAB_MAINTAINER);
 }
 
 /* --- the checks, in GitAccess#check's order ---------------------------- */
@@ -384,7 +381,7 @@ static bool check_design(const struct access *ac, struct verdict *v)
 {
 	if (strcmp(ac->protocol, "web") != 0)
 		return refuse(v, 401, MSG_DESIGN_WEB);
-	if (ac->repo.found && can_read_project(ac) && !ac->repo.archived && (is_admin(ac) || role(ac) >= DEVELOPER))
+	if (ac->repo.found && can_read_project(ac) && !ac->repo.archived && (is_admin(ac) || role(ac) >= GITLAB_DEVELOPER))
 		return true;
 	return refuse(v, 401, MSG_DESIGN_MANAGE);
 }

@@ -8,6 +8,7 @@
 #include "api/refcheck.h"
 #include "api/changes.h"
 #include "api/api.h"
+#include "gitlab.h"
 
 #include <json-c/json.h>
 
@@ -33,8 +34,6 @@
 #define MSG_DELETE_TAG "Protected tags cannot be deleted."
 #define MSG_CREATE_TAG "You are not allowed to create this tag as it is protected."
 
-#define ACCESS_MAINTAINER 40
-#define PROTECTED_NO_ONE 0
 
 /* Creation (oldrev blank) or deletion (newrev blank). */
 struct change_kind {
@@ -72,7 +71,7 @@ static bool access_passes(int level, bool user_row, const struct ref_rights *r)
 {
 	if (user_row)
 		return true;
-	if (level < 0 || level == PROTECTED_NO_ONE)
+	if (level < 0 || level == GITLAB_NO_ONE)
 		return false;
 	return r->admin || (r->push_code && r->access_level >= level);
 }
@@ -174,7 +173,7 @@ static const char *branch_check(const struct change_kind *c, const char *branch,
 	 * are known from the ids alone. */
 	if (c->new_blank) {
 		/* push_to_delete_protected_branch: maintainers; and never over git. */
-		bool can_delete = r->admin || (r->push_code && r->access_level >= ACCESS_MAINTAINER);
+		bool can_delete = r->admin || (r->push_code && r->access_level >= GITLAB_MAINTAINER);
 		return can_delete ? MSG_NON_WEB_DELETE : MSG_NON_MASTER_DELETE;
 	}
 	if (can_push)
@@ -193,7 +192,7 @@ static const char *tag_check(const struct change_kind *c, const char *tag, const
 
 	/* admin_tag: maintainers in this era. A tag being updated or deleted
 	 * exists. */
-	if (!c->old_blank && !(r->admin || r->access_level >= ACCESS_MAINTAINER))
+	if (!c->old_blank && !(r->admin || r->access_level >= GITLAB_MAINTAINER))
 		return MSG_CHANGE_TAG;
 	if (!protected_rights(refs, n, true, tag, r, &can_create, &unused))
 		return NULL;

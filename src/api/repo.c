@@ -4,6 +4,7 @@
  * follows routes case-insensitively, then redirect_routes. */
 #include "config.h"
 #include "api/repo.h"
+#include "gitlab.h"
 #include "api/api.h"
 
 #include <stdio.h>
@@ -200,9 +201,9 @@ static void repo_read_columns(struct request *req, PGresult *r, int c, struct re
 	repo->lfs_enabled = col_flag(r, c + 5);
 	repo->storage = col_text(req, r, c + 6);
 	repo->default_branch = col_text(req, r, c + 7);
-	repo->repository_access_level = (int)col_int(r, c + 8, 20);
-	repo->wiki_access_level = (int)col_int(r, c + 9, 20);
-	repo->snippets_access_level = (int)col_int(r, c + 10, 20);
+	repo->repository_access_level = (int)col_int(r, c + 8, GITLAB_FEATURE_ENABLED);
+	repo->wiki_access_level = (int)col_int(r, c + 9, GITLAB_FEATURE_ENABLED);
+	repo->snippets_access_level = (int)col_int(r, c + 10, GITLAB_FEATURE_ENABLED);
 	repo->root_namespace_id = col_int(r, c + 11, 0);
 	repo->access_level = (int)col_int(r, c + 12, 0);
 	repo->deploy_key_linked = col_flag(r, c + 13);
