@@ -27,37 +27,54 @@ const char *gitlab_visibility_name(int level)
 	return "?";
 }
 
-static const struct {
+/* A level by name (any case) or by number, and a level's name. */
+struct named_level {
 	const char *name;
 	int level;
-} roles[] = {
-	{ "guest", GITLAB_GUEST },	     { "reporter", GITLAB_REPORTER }, { "developer", GITLAB_DEVELOPER },
-	{ "maintainer", GITLAB_MAINTAINER }, { "owner", GITLAB_OWNER },
 };
 
-int gitlab_access_parse(const char *s)
+static int level_parse(const struct named_level *t, size_t n, const char *s)
 {
-	for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
+	for (size_t i = 0; i < n; i++) {
 		char num[4];
-		snprintf(num, sizeof num, "%d", roles[i].level);
-		if (strcasecmp(s, roles[i].name) == 0 || strcmp(s, num) == 0)
-			return roles[i].level;
+		snprintf(num, sizeof num, "%d", t[i].level);
+		if (strcasecmp(s, t[i].name) == 0 || strcmp(s, num) == 0)
+			return t[i].level;
 	}
 	return -1;
 }
 
-const char *gitlab_access_name(int level)
+static const char *level_name(const struct named_level *t, size_t n, int level)
 {
-	for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
-		if (roles[i].level == level)
-			return roles[i].name;
+	for (size_t i = 0; i < n; i++)
+		if (t[i].level == level)
+			return t[i].name;
 	return "?";
 }
 
+static const struct named_level roles[] = {
+	{ "guest", GITLAB_GUEST },	     { "reporter", GITLAB_REPORTER }, { "developer", GITLAB_DEVELOPER },
+	{ "maintainer", GITLAB_MAINTAINER }, { "owner", GITLAB_OWNER },
+};
+#define N_ROLES (sizeof roles / sizeof roles[0])
+
+/* Who may push, merge or create under a protected branch or tag. */
+static const struct named_level protected_levels[] = {
+	{ "no-one", GITLAB_NO_ONE },
+	{ "developer", GITLAB_DEVELOPER },
+	{ "maintainer", GITLAB_MAINTAINER },
+	{ "admin", GITLAB_ADMIN },
+};
+#define N_PROTECTED (sizeof protected_levels / sizeof protected_levels[0])
+
+int gitlab_access_parse(const char *s) { return level_parse(roles, N_ROLES, s); }
+const char *gitlab_access_name(int level) { return level_name(roles, N_ROLES, level); }
+int gitlab_protected_parse(const char *s) { return level_parse(protected_levels, N_PROTECTED, s); }
+const char *gitlab_protected_name(int level) { return level_name(protected_levels, N_PROTECTED, level); }
+
 bool gitlab_protected_level_valid(long long level)
 {
-	return level == GITLAB_NO_ONE || level == GITLAB_DEVELOPER || level == GITLAB_MAINTAINER ||
-	       level == GITLAB_ADMIN;
+	return level >= 0 && level <= GITLAB_ADMIN && strcmp(gitlab_protected_name((int)level), "?") != 0;
 }
 
 const char *const gitlab_user_states[] = {

@@ -39,7 +39,11 @@ const char *gitlab_visibility_name(int level);
 int gitlab_access_parse(const char *s);
 const char *gitlab_access_name(int level);
 
-/* A protected branch or tag's push, merge or create level: 0, 30, 40, 60. */
+/* A protected branch or tag's push, merge or create level: 0, 30, 40, 60,
+ * or no-one, developer, maintainer, admin (any case): the level, or -1; and
+ * back ("?"). */
+int gitlab_protected_parse(const char *s);
+const char *gitlab_protected_name(int level);
 bool gitlab_protected_level_valid(long long level);
 
 /* users.state values, NULL-terminated. */

@@ -328,35 +328,9 @@ static int parse_on_off(const char *what, const char *s, bool *on)
 	return 0;
 }
 
-/* Who may push, merge or create under a protected branch or tag. */
-static const struct {
-	const char *name;
-	int level;
-} protected_levels[] = { { "no-one", 0 }, { "developer", 30 }, { "maintainer", 40 }, { "admin", 60 } };
-
-/* 0, 30, 40, 60 or no-one, developer, maintainer, admin; -1 otherwise. */
-static int protected_level_parse(const char *s)
-{
-	for (size_t i = 0; i < sizeof protected_levels / sizeof protected_levels[0]; i++) {
-		char num[4];
-		snprintf(num, sizeof num, "%d", protected_levels[i].level);
-		if (strcasecmp(s, protected_levels[i].name) == 0 || strcmp(s, num) == 0)
-			return protected_levels[i].level;
-	}
-	return -1;
-}
-
-static const char *protected_level_name(int level)
-{
-	for (size_t i = 0; i < sizeof protected_levels / sizeof protected_levels[0]; i++)
-		if (protected_levels[i].level == level)
-			return protected_levels[i].name;
-	return "?";
-}
-
 static int protected_level_opt(const char *what, const char *opt, const char *s, int *out)
 {
-	*out = protected_level_parse(s);
+	*out = gitlab_protected_parse(s);
 	if (*out < 0)
 		return usage_error("%s: %s must be 0, 30, 40, 60 or no-one, developer, maintainer, admin; not \"%s\"",
 				   what, opt, s);
@@ -1667,7 +1641,7 @@ static int protected_branch_add(struct admin *a, int argc, char **argv)
 	if (db_commit(a->db, &err) != 0)
 		return admin_fail("cannot protect branch %s of %s: %s", name, r.path, err.message);
 	printf("%s branch %s of %s (id %s): push %s, merge %s%s\n", created ? "protected" : "updated protected", name,
-	       r.path, bid, protected_level_name(push), protected_level_name(merge),
+	       r.path, bid, gitlab_protected_name(push), gitlab_protected_name(merge),
 	       force_push ? ", force push allowed" : "");
 	return ADMIN_OK;
 failed:
@@ -1727,7 +1701,7 @@ static int protected_tag_add(struct admin *a, int argc, char **argv)
 	if (db_commit(a->db, &err) != 0)
 		return admin_fail("cannot protect tag %s of %s: %s", name, r.path, err.message);
 	printf("%s tag %s of %s (id %s): create %s\n", created ? "protected" : "updated protected", name, r.path, tid,
-	       protected_level_name(create));
+	       gitlab_protected_name(create));
 	return ADMIN_OK;
 failed:
 	db_rollback(a->db);

@@ -41,16 +41,6 @@ const struct db_stmt *const account_statements[] = {
 	NULL,
 };
 
-static void failure(struct response *res, const char *message)
-{
-	json_object *o = json_object_new_object();
-	if (!o)
-		return;
-	json_object_object_add(o, "success", json_object_new_boolean(0));
-	json_object_object_add(o, "message", json_object_new_string(message));
-	response_json(res, 200, o);
-}
-
 /* "pbkdf2-sha256$ITER$SALT$HASH" (base64): a slow hash, since the codes are
  * short secrets that unlock an account. */
 static char *hash_recovery_code(struct request *req, const char *code)
@@ -76,15 +66,15 @@ void api_two_factor_recovery_codes(struct request *req, struct response *res, st
 	if (actor_find(req, app, ACTOR_PARAMS, &actor, res) < 0)
 		return;
 	if ((problem = actor_shell_problem(req, &actor))) {
-		failure(res, problem);
+		api_shell_answer(res, problem);
 		return;
 	}
 	if (actor.deploy_key) {
-		failure(res, "Deploy keys cannot be used to retrieve recovery codes");
+		api_shell_answer(res, "Deploy keys cannot be used to retrieve recovery codes");
 		return;
 	}
 	if (!actor.otp_enabled) {
-		failure(res, "Two-factor authentication is not enabled for this user");
+		api_shell_answer(res, "Two-factor authentication is not enabled for this user");
 		return;
 	}
 
@@ -120,7 +110,7 @@ void api_two_factor_recovery_codes(struct request *req, struct response *res, st
 	PQclear(r);
 	if (!stored) {	/* 2FA turned off meanwhile */
 		OPENSSL_cleanse(codes, sizeof codes);
-		failure(res, "Two-factor authentication is not enabled for this user");
+		api_shell_answer(res, "Two-factor authentication is not enabled for this user");
 		return;
 	}
 	json_object *o = json_object_new_object(), *list = json_object_new_array();
@@ -197,11 +187,11 @@ void api_personal_access_token(struct request *req, struct response *res, struct
 	if (actor_find(req, app, ACTOR_PARAMS, &actor, res) < 0)
 		return;
 	if (actor.deploy_key) {
-		failure(res, "Deploy keys cannot be used to create personal access tokens");
+		api_shell_answer(res, "Deploy keys cannot be used to create personal access tokens");
 		return;
 	}
 	if ((problem = actor_shell_problem(req, &actor))) {
-		failure(res, problem);
+		api_shell_answer(res, problem);
 		return;
 	}
 	if (request_param_string(req, "name", &name, &name_len) == PARAM_INVALID) {
@@ -217,11 +207,11 @@ void api_personal_access_token(struct request *req, struct response *res, struct
 		return;
 	}
 	if (!name || str_blank(name)) {
-		failure(res, "No token name specified");
+		api_shell_answer(res, "No token name specified");
 		return;
 	}
 	if (n_scopes == 0) {
-		failure(res, "No token scopes specified");
+		api_shell_answer(res, "No token scopes specified");
 		return;
 	}
 	/* The scopes as a PostgreSQL array literal, duplicates dropped; the
@@ -242,7 +232,7 @@ void api_personal_access_token(struct request *req, struct response *res, struct
 					q += (size_t)snprintf(quoted + q, sizeof quoted - q, "%s\"%s\"", q ? ", " : "",
 							      gitlab_token_scopes[k]);
 			snprintf(msg, sizeof msg, "Invalid scope: '%.200s'. Valid scopes are: [%s]", scopes[i], quoted);
-			failure(res, msg);
+			api_shell_answer(res, msg);
 			return;
 		}
 		bool seen = false;
@@ -263,19 +253,19 @@ void api_personal_access_token(struct request *req, struct response *res, struct
 		json_object_put(echo);
 		char msg[512];
 		snprintf(msg, sizeof msg, "Invalid token expiry date: '%.200s'", expires_at);
-		failure(res, msg);
+		api_shell_answer(res, msg);
 		return;
 	}
 	if (strlen(name) > TOKEN_NAME_MAX) {
 		json_object_put(echo);
-		failure(res, "Failed to create token: Name is too long (maximum is 255 characters)");
+		api_shell_answer(res, "Failed to create token: Name is too long (maximum is 255 characters)");
 		return;
 	}
 
 	char token[TOKEN_CHARS + 1], digest[TOKEN_DIGEST_HEX + 1], user_id[24];
 	if (app->secrets->pepper_len == 0) {
 		json_object_put(echo);
-		failure(res, "Failed to create token: tokens are not enabled (token_pepper_file)");
+		api_shell_answer(res, "Failed to create token: tokens are not enabled (token_pepper_file)");
 		return;
 	}
 	if (token_random(token, TOKEN_CHARS) < 0 ||

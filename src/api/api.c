@@ -68,6 +68,17 @@ json_object *col_json_string(PGresult *r, int col)
 	return PQgetisnull(r, 0, col) ? NULL : json_object_new_string(PQgetvalue(r, 0, col));
 }
 
+void api_shell_answer(struct response *res, const char *failure)
+{
+	json_object *o = json_object_new_object();
+	if (!o)
+		return;
+	json_object_object_add(o, "success", json_object_new_boolean(failure == NULL));
+	if (failure)
+		json_object_object_add(o, "message", json_object_new_string(failure));
+	response_json(res, 200, o);
+}
+
 bool pg_array_init(struct request *req, struct pg_array *a, size_t cap)
 {
 	a->buf = arena_alloc(req->arena, cap);

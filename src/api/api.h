@@ -27,6 +27,11 @@ extern const struct db_stmt *const billing_statements[];	/* billing.c, subscript
 /* The statements of the small endpoints, which api.c lists itself. */
 extern const struct db_stmt check_store_ping, keys_by_fingerprint, health_ping;
 
+/* gitlab-shell's 200 answers of the account commands (2FA codes, tokens,
+ * OTP checks): {"success":true}, or with failure {"success":false,
+ * "message":failure}, which gitlab-shell prints. */
+void api_shell_answer(struct response *res, const char *failure);
+
 /* Writes the response for a database failure (503 when unavailable). */
 void api_db_failure(struct response *res, int db_status);
 

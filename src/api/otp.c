@@ -65,17 +65,6 @@ const struct db_stmt *const otp_statements[] = {
 	NULL,
 };
 
-static void answer(struct response *res, const char *message)
-{
-	json_object *o = json_object_new_object();
-	if (!o)
-		return;
-	json_object_object_add(o, "success", json_object_new_boolean(message == NULL));
-	if (message)
-		json_object_object_add(o, "message", json_object_new_string(message));
-	response_json(res, 200, o);
-}
-
 /* GitLab EE's checks before the code, in its order. Returns 0 when the
  * actor may go on, else -1 with the answer written. */
 static int actor_checks(struct request *req, struct response *res, struct app *app, struct actor *actor)
@@ -85,15 +74,15 @@ static int actor_checks(struct request *req, struct response *res, struct app *a
 	if (actor_find(req, app, ACTOR_PARAMS, actor, res) < 0)
 		return -1;
 	if ((problem = actor_shell_problem(req, actor))) {
-		answer(res, problem);
+		api_shell_answer(res, problem);
 		return -1;
 	}
 	if (actor->deploy_key) {
-		answer(res, "Deploy keys cannot be used for Two Factor");
+		api_shell_answer(res, "Deploy keys cannot be used for Two Factor");
 		return -1;
 	}
 	if (!actor->otp_enabled) {
-		answer(res, "Two-factor authentication is not enabled for this user");
+		api_shell_answer(res, "Two-factor authentication is not enabled for this user");
 		return -1;
 	}
 	return 0;
@@ -107,7 +96,7 @@ static void refuse_code(struct response *res, struct app *app, const char *const
 	if (!r)
 		return;
 	PQclear(r);
-	answer(res, "Invalid OTP");
+	api_shell_answer(res, "Invalid OTP");
 }
 
 /* The code against the user's secret; the answer is written. */
@@ -119,7 +108,7 @@ static void check_code(struct request *req, struct response *res, struct app *ap
 	/* As GitLab EE's manual check (user.can?(:log_in)): a user who may
 	 * not sign in is told so, on both paths. */
 	if (!actor->state || strcmp(actor->state, "active") != 0) {
-		answer(res, "Your account is locked");
+		api_shell_answer(res, "Your account is locked");
 		return;
 	}
 
@@ -132,14 +121,14 @@ static void check_code(struct request *req, struct response *res, struct app *ap
 	/* 2FA turned off meanwhile: no code is right, and none is counted. */
 	if (PQntuples(r) != 1) {
 		PQclear(r);
-		answer(res, "Invalid OTP");
+		api_shell_answer(res, "Invalid OTP");
 		return;
 	}
 	/* Ten wrong codes in a row lock the checks for ten minutes
 	 * (Devise's access_locked?, which makes can?(:log_in) false). */
 	if (col_flag(r, 2)) {
 		PQclear(r);
-		answer(res, "Your account is locked");
+		api_shell_answer(res, "Your account is locked");
 		return;
 	}
 	/* Missing, not a string, or not six digits: no code of any secret.
@@ -163,7 +152,7 @@ static void check_code(struct request *req, struct response *res, struct app *ap
 	if (totp_unseal(app->secrets->pepper, app->secrets->pepper_len, actor->user_id, sealed, secret) < 0) {
 		log_req(LOG_LVL_WARN, req->request_id, "two-factor check of user %lld: the TOTP secret does not open under token_pepper_file "
 			 "(another pepper?); run glia-admin user 2fa again", actor->user_id);
-		answer(res, "Invalid OTP");
+		api_shell_answer(res, "Invalid OTP");
 		return;
 	}
 	int64_t step;
@@ -192,7 +181,7 @@ static void check_code(struct request *req, struct response *res, struct app *ap
 	 * or the secret changed or 2FA went off meanwhile: a replayed code is
 	 * a failed attempt, as GitLab's consume_otp! makes it. */
 	if (taken)
-		answer(res, NULL);
+		api_shell_answer(res, NULL);
 	else
 		refuse_code(res, app, params);
 }
@@ -213,5 +202,5 @@ void api_two_factor_push_otp_check(struct request *req, struct response *res, st
 	struct actor actor;
 
 	if (actor_checks(req, res, app, &actor) == 0)
-		answer(res, "Feature is not available");
+		api_shell_answer(res, "Feature is not available");
 }
