@@ -208,3 +208,28 @@ void utc_timestamp(char *buf, size_t size)
 	memcpy(buf, text, n);
 	buf[n] = '\0';
 }
+
+bool calendar_day_valid(long long year, long long month, long long day)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	if (year < 1 || year > 9999 || month < 1 || month > 12 || day < 1)
+		return false;
+	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+	return day <= days[month - 1] + (month == 2 && leap);
+}
+
+bool iso_date_valid(const char *s, size_t len)
+{
+	long long y = 0, m = 0, d = 0;
+	if (len != 10 || s[4] != '-' || s[7] != '-')
+		return false;
+	for (size_t i = 0; i < 10; i++) {
+		if (i == 4 || i == 7)
+			continue;
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		long long *part = i < 4 ? &y : i < 7 ? &m : &d;
+		*part = *part * 10 + (s[i] - '0');
+	}
+	return calendar_day_valid(y, m, d);
+}

@@ -40,6 +40,13 @@ size_t chomp_len(const void *s, size_t len);
 /* "2026-11-25T20:52:12.123Z": the time now, UTC, to the millisecond. */
 void utc_timestamp(char *buf, size_t size);
 
+/* Whether year (1..9999), month and day name a real day of the Gregorian
+ * calendar. */
+bool calendar_day_valid(long long year, long long month, long long day);
+
+/* Whether s[0..len) is YYYY-MM-DD, ten ASCII characters, of a real day. */
+bool iso_date_valid(const char *s, size_t len);
+
 /* Current time in milliseconds and in microseconds on the monotonic clock. */
 int64_t now_ms(void);
 int64_t now_us(void);

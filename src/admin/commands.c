@@ -63,16 +63,7 @@ static int num(const char *s, size_t n)
 /* The first 10 characters as YYYY-MM-DD of a real day. */
 static bool date_prefix(const char *s)
 {
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-
-	if (strlen(s) < 10 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' ||
-	    !digits(s + 8, 2))
-		return false;
-	int y = num(s, 4), m = num(s + 5, 2), d = num(s + 8, 2);
-	if (y < 1 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
-		return false;
-	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	return !(m == 2 && d == 29 && !leap);
+	return strlen(s) >= 10 && iso_date_valid(s, 10);
 }
 
 bool valid_date(const char *s)

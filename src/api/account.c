@@ -167,17 +167,6 @@ static int scope_list(struct request *req, const char ***out, size_t *n)
 }
 
 /* YYYY-MM-DD naming a real day. */
-static bool date_valid(const char *s, size_t len)
-{
-	long long y, m, d;
-	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	if (len != 10 || s[4] != '-' || s[7] != '-' || parse_id(s, 4, &y) < 0 ||
-	    parse_int64(s + 5, 2, &m) < 0 || parse_int64(s + 8, 2, &d) < 0 || m < 1 || m > 12 || d < 1)
-		return false;
-	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	return d <= days[m - 1] + (m == 2 && leap);
-}
-
 void api_personal_access_token(struct request *req, struct response *res, struct app *app)
 {
 	struct actor actor;
@@ -249,7 +238,7 @@ void api_personal_access_token(struct request *req, struct response *res, struct
 	const char *array = pg_array_end(&list);
 	if (expires_at && expires_len == 0)
 		expires_at = NULL;	/* blank: no expiry */
-	if (expires_at && !date_valid(expires_at, expires_len)) {
+	if (expires_at && !iso_date_valid(expires_at, expires_len)) {
 		json_object_put(echo);
 		char msg[512];
 		snprintf(msg, sizeof msg, "Invalid token expiry date: '%.200s'", expires_at);

@@ -265,11 +265,7 @@ static bool all_digits(const char *s, size_t len)
 
 static int date_out(long long y, long long m, long long d, char out[11])
 {
-	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	if (y < 1 || y > 9999 || m < 1 || m > 12 || d < 1)
-		return -1;
-	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	if (d > days[m - 1] + (m == 2 && leap))
+	if (!calendar_day_valid(y, m, d))
 		return -1;
 	char tmp[40];	/* roomy, since the compiler cannot see the ranges above */
 	snprintf(tmp, sizeof tmp, "%04lld-%02lld-%02lld", y, m, d);

@@ -153,6 +153,22 @@ START_TEST(utc_timestamps)
 }
 END_TEST
 
+/* The one calendar check: account.c's expires_at, billing's dates and
+ * glia-admin's all read it. */
+static const struct { const char *s; bool ok; } iso_dates[] = {
+	{ "2024-02-29", true },	 { "2023-02-29", false }, { "1900-02-29", false }, { "2000-02-29", true },
+	{ "0000-01-01", false }, { "2021-13-01", false }, { "2021-04-31", false }, { "2021-04-30", true },
+	{ "2021-4-01", false },	 { "+021-04-01", false }, { "2021-04-0a", false }, { "9999-12-31", true },
+	{ "2021/04/01", false }, { "2021-04-011", false },
+};
+
+START_TEST(iso_dates_are_real_days)
+{
+	const char *s = iso_dates[_i].s;
+	ck_assert_msg(iso_date_valid(s, strlen(s)) == iso_dates[_i].ok, "%s", s);
+}
+END_TEST
+
 Suite *suite_util(void)
 {
 	Suite *s = suite_create("util");
@@ -165,6 +181,7 @@ Suite *suite_util(void)
 	tcase_add_test(tc, token_digests);
 	tcase_add_test(tc, random_tokens);
 	tcase_add_test(tc, utc_timestamps);
+	tcase_add_loop_test(tc, iso_dates_are_real_days, 0, sizeof iso_dates / sizeof iso_dates[0]);
 	suite_add_tcase(s, tc);
 	return s;
 }
