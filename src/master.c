@@ -211,7 +211,7 @@ int master_run(int listen_fd, const char *config_path, struct glia_conf *conf, s
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (metrics_init(n_routes) < 0)
+	if (metrics_init(n_routes, router_route_name) < 0)
 		log_warn("no shared memory for metrics: /-/metrics will be empty");
 	log_info("glia %s started: %d workers", PACKAGE_VERSION, conf->workers);
 	for (;;) {

@@ -41,14 +41,16 @@ struct metrics_shm {
 
 static struct metrics_shm *shm;
 static size_t shm_routes;
+static const char *(*route_name_of)(size_t i);	/* names route i, from metrics_init */
 
 #define ADD(field, n) __atomic_fetch_add(&(field), (n), __ATOMIC_RELAXED)
 #define LOAD(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
 
-int metrics_init(size_t n_routes)
+int metrics_init(size_t n_routes, const char *(*route_name)(size_t i))
 {
 	if (n_routes > MAX_ROUTES)
 		return -1;
+	route_name_of = route_name;
 	void *p = mmap(NULL, sizeof *shm, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return -1;
@@ -147,8 +149,9 @@ static void put_histogram(struct out *o, const char *name, const char *labels, c
 	put(o, "%s_count%s%s%s %llu\n", name, *labels ? "{" : "", labels, *labels ? "}" : "", (unsigned long long)count);
 }
 
-char *metrics_render(struct arena *a, const char *(*route_name)(size_t i), size_t *len)
+char *metrics_render(struct arena *a, size_t *len)
 {
+	const char *(*route_name)(size_t i) = route_name_of;
 	struct out o = { a, NULL, 0, 0, false };
 	o.cap = 65536;
 	o.buf = arena_alloc(a, o.cap);

@@ -15,8 +15,9 @@ enum auth_failure_kind { AUTH_FAIL_SHELL, AUTH_FAIL_KAS, AUTH_FAIL_ADMIN, AUTH_F
 
 /* Maps the segment; call once in the master, before the first fork. In a
  * process that never called it (CGI mode, unit tests) every update is a
- * no-op and the rendering is empty. n_routes bounds the route index. */
-int metrics_init(size_t n_routes);
+ * no-op and the rendering is empty. n_routes bounds the route index, and
+ * route_name(i) names route i for the `route` label. */
+int metrics_init(size_t n_routes, const char *(*route_name)(size_t i));
 
 /* route: index in the route table, or -1 when no route matched. */
 void metrics_request(int route, const char *method, int status, int64_t duration_us);
@@ -30,8 +31,7 @@ void metrics_worker_recycle(void);
 void metrics_set_workers(int alive);
 void metrics_log_dropped(unsigned long n);
 
-/* The exposition text (format 0.0.4) in the arena; route_name(i) names
- * route i for the `route` label. */
-char *metrics_render(struct arena *a, const char *(*route_name)(size_t i), size_t *len);
+/* The exposition text (format 0.0.4) in the arena. */
+char *metrics_render(struct arena *a, size_t *len);
 
 #endif

@@ -4,7 +4,6 @@
 #include "config.h"
 #include "api/api.h"
 #include "metrics.h"
-#include "router.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -114,7 +113,7 @@ void api_readiness(struct request *req, struct response *res, struct app *app)
 void api_metrics(struct request *req, struct response *res, struct app *app)
 {
 	size_t len;
-	char *text = metrics_render(req->arena, router_route_name, &len);
+	char *text = metrics_render(req->arena, &len);
 	if (!text)
 		return;
 	res->status = 200;
