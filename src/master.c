@@ -17,7 +17,10 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,9 +41,40 @@ struct slot {
 enum master_state { RUNNING, STOPPING };
 
 static struct slot slots[MAX_WORKERS];
+/* systemd's notification socket (Type=notify): taken from the environment
+ * once, so that workers do not inherit it. */
+static char notify_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 /* Old workers finishing their last request after a reload. */
 static pid_t retiring[MAX_WORKERS * 4];
 static size_t n_retiring;
+
+/* sd_notify(3) without libsystemd: one datagram such as "READY=1" to
+ * NOTIFY_SOCKET (a path, or an abstract name written with a leading @).
+ * Does nothing when glia was not started by systemd with Type=notify. */
+static void notify_init(void)
+{
+	const char *p = getenv("NOTIFY_SOCKET");
+	if (p && (p[0] == '/' || p[0] == '@') && strlen(p) < sizeof notify_path)
+		strcpy(notify_path, p);
+	unsetenv("NOTIFY_SOCKET");
+}
+
+static void notify(const char *state)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t n = strlen(notify_path);
+	if (!n)
+		return;
+	memcpy(sa.sun_path, notify_path, n);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0';
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+			     (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0)
+		log_warn("cannot tell systemd %s: %s", state, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
 
 static pid_t spawn(int listen_fd, const struct glia_conf *conf, const struct secrets *secrets)
 {
@@ -200,6 +234,7 @@ int master_run(int listen_fd, const char *config_path, struct glia_conf *conf, s
 	sigset_t set;
 	enum master_state state = RUNNING;
 	int64_t stop_deadline = 0;
+	bool ready = false;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
@@ -210,6 +245,7 @@ int master_run(int listen_fd, const char *config_path, struct glia_conf *conf, s
 	sigaddset(&set, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	notify_init();
 
 	if (metrics_init(n_routes, router_route_name) < 0)
 		log_warn("no shared memory for metrics: /-/metrics will be empty");
@@ -219,6 +255,12 @@ int master_run(int listen_fd, const char *config_path, struct glia_conf *conf, s
 			fill_slots(listen_fd, conf, secrets);
 		else if (!any_child())
 			break;
+		/* The socket listens and the workers are forked: under systemd
+		 * (Type=notify), `systemctl start glia` returns now, not before. */
+		if (!ready) {
+			notify("READY=1");
+			ready = true;
+		}
 		int alive = 0;
 		for (int i = 0; i < MAX_WORKERS; i++)
 			alive += slots[i].pid != 0;
@@ -246,6 +288,7 @@ int master_run(int listen_fd, const char *config_path, struct glia_conf *conf, s
 			if (state == RUNNING) {
 				log_info("stopping: waiting up to %d s for requests in flight", STOP_TIMEOUT_MS / 1000);
 				state = STOPPING;
+				notify("STOPPING=1");
 				stop_deadline = now_ms() + STOP_TIMEOUT_MS;
 				signal_workers(SIGTERM);
 			}
