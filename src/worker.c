@@ -106,37 +106,8 @@ static void dispatch(struct fcgi_conn *c, struct app *app, struct request *req, 
 		response_message(res, err.status, err.message);
 		return;
 	}
-	switch ((*route)->auth) {
-	case AUTH_NONE:
-		break;
-	case AUTH_MONITORING:
-		/* As GitLab's monitoring whitelist: others learn nothing is here. */
-		if (!api_monitoring_allowed(req, app->conf)) {
-			response_status(res, 404);
-			return;
-		}
-		break;
-	case AUTH_SHELL:
-		if (!auth_shell(req, app->secrets, time(NULL))) {
-			metrics_auth_failure(AUTH_FAIL_SHELL);
-			response_status(res, 401);
-			return;
-		}
-		break;
-	case AUTH_KAS:	/* these two answer refusals in their own words */
-		if (!api_authenticate_kas(req, res, app)) {
-			metrics_auth_failure(AUTH_FAIL_KAS);
-			return;
-		}
-		break;
-	case AUTH_ADMIN:
-		if (!api_authenticate_admin(req, res, app))
-			return;
-		break;
-	case AUTH_ADMIN_IN_HANDLER:
-		break;
-	}
-	(*route)->handler(req, res, app);
+	if (api_authenticate((*route)->auth, req, res, app))
+		(*route)->handler(req, res, app);
 }
 
 /* One line per request: the path, never the query string (it may carry

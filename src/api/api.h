@@ -7,6 +7,7 @@
 #include "db.h"
 #include "request.h"
 #include "response.h"
+#include "router.h"
 
 /* What a worker owns: its configuration, secrets and database connection. */
 struct app {
@@ -31,6 +32,10 @@ extern const struct db_stmt check_store_ping, keys_by_fingerprint, health_ping;
  * OTP checks): {"success":true}, or with failure {"success":false,
  * "message":failure}, which gitlab-shell prints. */
 void api_shell_answer(struct response *res, const char *failure);
+
+/* Whether the request may reach its route's handler, for every kind of
+ * route (authenticate.c); false with the refusal written. */
+bool api_authenticate(enum auth_kind kind, struct request *req, struct response *res, struct app *app);
 
 /* Writes the response for a database failure (503 when unavailable). */
 void api_db_failure(struct response *res, int db_status);
@@ -74,9 +79,7 @@ void api_two_factor_push_otp_check(struct request *req, struct response *res, st
 void api_pre_receive(struct request *req, struct response *res, struct app *app);
 void api_post_receive(struct request *req, struct response *res, struct app *app);
 
-/* Kubernetes agent server: kubernetes*.c. The dispatcher calls
- * api_authenticate_kas for AUTH_KAS routes; it writes the refusal itself. */
-bool api_authenticate_kas(struct request *req, struct response *res, struct app *app);
+/* Kubernetes agent server: kubernetes*.c (its JWT: authenticate.c). */
 void api_kubernetes_agent_info(struct request *req, struct response *res, struct app *app);
 void api_kubernetes_project_info(struct request *req, struct response *res, struct app *app);
 void api_kubernetes_usage_metrics(struct request *req, struct response *res, struct app *app);
@@ -85,8 +88,8 @@ void api_kubernetes_verify_project_access(struct request *req, struct response *
 void api_kubernetes_agent_events(struct request *req, struct response *res, struct app *app);
 void api_kubernetes_agent_configuration(struct request *req, struct response *res, struct app *app);
 /* Billing (CustomersDot): billing.c. api_authenticate_admin checks the
- * administrator's personal access token (401/403): the dispatcher calls it
- * for AUTH_ADMIN routes, the handler for AUTH_ADMIN_IN_HANDLER ones. */
+ * administrator's personal access token (401/403): api_authenticate calls
+ * it for AUTH_ADMIN routes, the handler for AUTH_ADMIN_IN_HANDLER ones. */
 bool api_authenticate_admin(struct request *req, struct response *res, struct app *app);
 void api_subscription_show(struct request *req, struct response *res, struct app *app);
 void api_subscription_create(struct request *req, struct response *res, struct app *app);
@@ -99,8 +102,6 @@ void api_upcoming_reconciliations(struct request *req, struct response *res, str
 void api_liveness(struct request *req, struct response *res, struct app *app);
 void api_readiness(struct request *req, struct response *res, struct app *app);
 void api_metrics(struct request *req, struct response *res, struct app *app);
-/* Whether the client's address is in monitoring_whitelist. */
-bool api_monitoring_allowed(struct request *req, const struct glia_conf *conf);
 
 void api_check(struct request *req, struct response *res, struct app *app);
 void api_authorized_keys(struct request *req, struct response *res, struct app *app);

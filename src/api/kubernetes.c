@@ -40,22 +40,6 @@ const struct db_stmt *const kubernetes_statements[] = {
 	NULL,
 };
 
-static const char jwt_refused[] = "KAS JWT authentication invalid";
-
-bool api_authenticate_kas(struct request *req, struct response *res, struct app *app)
-{
-	int n;
-	const char *token = request_env(req, "HTTP_GITLAB_KAS_API_REQUEST", &n);
-
-	/* GitLab 14.0–14.1: render_api_error!('KAS JWT authentication invalid', 401). */
-	if (n != 1 || !auth_kas_jwt_valid(app->secrets, token, time(NULL))) {
-		if (!app->secrets->has_kas)
-			log_debug("kubernetes: refused, kas_secret_file is not set");
-		response_message(res, 401, jwt_refused);
-		return false;
-	}
-	return true;
-}
 
 int kas_agent_find(struct request *req, struct app *app, struct kas_agent *agent, struct response *res)
 {
