@@ -173,8 +173,8 @@ static bool read_counters(struct request *req, struct response *res, long long *
 	return true;
 }
 
-/* The unique counters, each an array of positive integer ids, into *out: a
- * JSON object of the non-empty ones (NULL when there are none). */
+/* The unique counters, each an array of positive integer ids (or null),
+ * checked; *out is the request's object (NULL when none was given). */
 static bool read_unique(struct request *req, struct response *res, json_object **out)
 {
 	json_object *unique;
@@ -229,21 +229,17 @@ void api_kubernetes_usage_metrics(struct request *req, struct response *res, str
 		counts ? json_object_to_json_string_ext(counts, JSON_C_TO_STRING_PLAIN) : NULL,
 		ids ? json_object_to_json_string_ext(ids, JSON_C_TO_STRING_PLAIN) : NULL,
 	};
-	bool written = false;
-	if (!params[0] || !params[1]) {
-		response_status(res, 500);
-	} else if (any) {
-		PGresult *r = api_query(app, &kas_usage_add, params, res);
-		written = r != NULL;
-		PQclear(r);
-	} else {
-		written = true;	/* nothing to add */
-	}
+	/* Out of memory: the response's default 500 stands. A report that
+	 * adds nothing needs no statement. */
+	bool ok = params[0] && params[1];
+	PGresult *r = ok && any ? api_query(app, &kas_usage_add, params, res) : NULL;
+	if (ok && any)
+		ok = r != NULL;
+	PQclear(r);
 	json_object_put(counts);
 	json_object_put(ids);
-	if (!written)
-		return;
-	response_no_content(res);
+	if (ok)
+		response_no_content(res);
 }
 
 /* The fields of an event that GitLab's params block declares (others are

@@ -69,6 +69,19 @@ down "kubernetes agent_info" GET /api/v4/internal/kubernetes/agent_info "${KAS[@
 down "kubernetes project_info" GET "/api/v4/internal/kubernetes/project_info?id=3" "${KAS[@]}"
 down "kubernetes usage_metrics" POST /api/v4/internal/kubernetes/usage_metrics "${KAS[@]}" -H "$JSON" \
 	--data '{"gitops_sync_count":1}'
+down "kubernetes usage_metrics, current shape" POST /api/v4/internal/kubernetes/usage_metrics "${KAS[@]}" -H "$JSON" \
+	--data '{"counters":{"k8s_api_proxy_request":1},"unique_counters":{"flux_git_push_notified_unique_projects":[3]}}'
+down "kubernetes agent_configuration" POST /api/v4/internal/kubernetes/agent_configuration "${KAS[@]}" -H "$JSON" \
+	--data '{"agent_id":1,"agent_config":{"ci_access":{"projects":[{"id":"gnuwget/wget2"}]}}}'
+down "kubernetes verify_project_access" GET "/api/v4/internal/kubernetes/verify_project_access?id=3" "${KAS[@]}"
+down two_factor_manual_otp_check POST /api/v4/internal/two_factor_manual_otp_check -H "$AUTH" \
+	--data "key_id=7&otp_attempt=123456"
+down two_factor_otp_check POST /api/v4/internal/two_factor_otp_check -H "$AUTH" --data "key_id=7&otp_attempt=123456"
+# agent_events stores nothing (GitLab only feeds its product analytics):
+# checked and answered without the database.
+desc "kubernetes agent_events with the database down -> 204"
+request POST /api/v4/internal/kubernetes/agent_events "${KAS[@]}" -H "$JSON" --data '{"events":{}}'
+ok_if "agent_events answered 204 ($STATUS)" test "$STATUS" = 204
 down "kubernetes cilium_alert" POST /api/v4/internal/kubernetes/modules/cilium_alert "${KAS[@]}" -H "$JSON" \
 	--data '{"alert":{"title":"x"}}'
 down "GET gitlab_subscription" GET /api/v4/namespaces/1/gitlab_subscription -H "$ADMIN"
