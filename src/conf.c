@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum conf_type { T_STRING, T_INT, T_LONG, T_BOOL, T_MS, T_SIZE, T_MODE, T_LOGLEVEL, T_LOGFORMAT };
+enum conf_type { T_STRING, T_INT, T_LONG, T_BOOL, T_MS, T_SIZE, T_MODE, T_LOGLEVEL, T_LOGFORMAT, T_PREPARE };
 
 struct conf_key {
 	const char *name;
@@ -36,8 +36,9 @@ static const struct conf_key conf_keys[] = {
 	  "libpq connection string of a standby that read-only queries go to (empty: none)" },
 	{ "db_connect_timeout", T_MS, F(db_connect_timeout_ms), true, "5s", 1000, 600000,
 	  "how long connecting to PostgreSQL may take" },
-	{ "db_prepare", T_BOOL, F(db_prepare), true, "on", 0, 1,
-	  "prepare statements once per connection; off for PgBouncer in transaction mode" },
+	{ "db_prepare", T_PREPARE, F(db_prepare), true, "on", 0, 0,
+	  "on: prepare statements once per connection; behind PgBouncer in transaction mode, pooler (its "
+	  "connect_query prepares them) or off (each statement a call of its function)" },
 	{ "db_query_timeout", T_MS, F(db_query_timeout_ms), true, "10s", 10, 300000,
 	  "client-side deadline of one query: it is cancelled and the request gets 503" },
 	{ "external_url", T_STRING, F(external_url), true, "http://localhost", 0, 0,
@@ -155,6 +156,18 @@ static int conf_assign(struct glia_conf *conf, const struct conf_key *k, const c
 			*(bool *)base = false;
 		else
 			return seterr(err, errlen, "%s: expected on or off, not \"%s\"", k->name, v);
+		return 0;
+	case T_PREPARE:
+		if (!strcmp(v, "pooler")) {
+			*(int *)base = DB_PREPARE_POOLER;
+			return 0;
+		}
+		if (!strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1"))
+			*(int *)base = DB_PREPARE_ON;
+		else if (!strcmp(v, "off") || !strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0"))
+			*(int *)base = DB_PREPARE_OFF;
+		else
+			return seterr(err, errlen, "%s: expected on, off or pooler, not \"%s\"", k->name, v);
 		return 0;
 	case T_LOGFORMAT:
 		if (strcmp(v, "plain") && strcmp(v, "json"))

@@ -11,6 +11,13 @@
 #endif
 #define GLIA_DEFAULT_CONFIG SYSCONFDIR "/glia/glia.conf"
 
+/* How statements reach PostgreSQL (db_prepare). */
+enum db_prepare_mode {
+	DB_PREPARE_OFF,		/* each a call of its function (any pooler in transaction mode) */
+	DB_PREPARE_ON,		/* prepared by glia on each connection (direct, session pooling) */
+	DB_PREPARE_POOLER,	/* prepared on each server connection by the pooler's connect query */
+};
+
 struct glia_conf {
 	char *broadcast_message;	/* shown after every push; "" none */
 	char *database;			/* libpq conninfo */
@@ -20,7 +27,7 @@ struct glia_conf {
 	char *gitaly_storages;		/* "name=address,...": Gitaly of each repository storage */
 	char *gitaly_token_file;	/* token glia hands to gitlab-shell for Gitaly */
 	int db_connect_timeout_ms;	/* connect_timeout for libpq */
-	bool db_prepare;		/* prepared statements; off for PgBouncer (transaction mode) */
+	int db_prepare;			/* enum db_prepare_mode */
 	int db_query_timeout_ms;	/* client-side deadline of one query */
 	char *kas_secret_file;		/* base64 of 32 bytes (Kubernetes agent server JWT) */
 	char *lfs_secret_file;		/* key of the HS256 LFS tokens */

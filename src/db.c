@@ -9,6 +9,7 @@
 #include "db.h"
 #include "log.h"
 #include "metrics.h"
+#include "stmtfn.h"
 #include "util.h"
 
 #include <errno.h>
@@ -28,6 +29,10 @@ struct db {
 	int64_t lag_checked_ms;	/* a replica's last replication lag check */
 	bool lagging;		/* ... found it further behind than replica_max_lag */
 	const struct db_stmt *const *const *statements;
+	/* db_prepare = off or pooler: each statement's function, and whether
+	 * the database has it (looked up on connecting). */
+	struct db_function *functions;
+	size_t n_functions;
 	PGconn *conn;
 	int64_t next_attempt_ms;
 	int backoff_ms;
@@ -49,25 +54,77 @@ static const struct db_stmt replica_lag = {
 	0, true,
 };
 
-struct db *db_new(const struct glia_conf *conf, const struct db_stmt *const *const *statements)
+struct db_function {
+	const struct db_stmt *stmt;
+	bool present;
+	/* db_prepare = pooler: not before this time is the statement
+	 * executed by name, after a server connection lacked it. */
+	int64_t named_after_ms;
+	char name[STMTFN_NAME_MAX];	/* of the function, and of the statement the pooler prepares */
+	char call[STMTFN_CALL_MAX];
+};
+
+/* How long a worker calls a statement's function after a server
+ * connection of the pooler lacked the prepared statement. */
+#define UNPREPARED_PAUSE_MS 60000
+
+/* Which statement functions this database has: one catalog read per
+ * connection (the schema is absent before glia-admin migrate made it). */
+static const struct db_stmt functions_present = {
+	"functions_present",
+	"SELECT p.proname FROM pg_proc p WHERE p.pronamespace = to_regnamespace('" STMTFN_SCHEMA "')",
+	0, true,
+};
+
+static int functions_init(struct db *db)
+{
+	size_t n = 0;
+	for (size_t l = 0; db->statements && db->statements[l]; l++)
+		for (size_t i = 0; db->statements[l][i]; i++)
+			n++;
+	if (n == 0)
+		return 0;
+	db->functions = calloc(n, sizeof *db->functions);
+	if (!db->functions)
+		return -1;
+	for (size_t l = 0; db->statements[l]; l++)
+		for (size_t i = 0; db->statements[l][i]; i++) {
+			struct db_function *f = &db->functions[db->n_functions];
+			f->stmt = db->statements[l][i];
+			if (stmtfn_name(f->stmt, f->name) && stmtfn_call(f->stmt, f->call))
+				db->n_functions++;
+		}
+	return 0;
+}
+
+static struct db *db_alloc(const struct glia_conf *conf, const char *conninfo,
+			   const struct db_stmt *const *const *statements)
 {
 	struct db *db = calloc(1, sizeof *db);
 	if (!db)
 		return NULL;
 	db->conf = conf;
-	db->conninfo = conf->database;
+	db->conninfo = conninfo;
 	db->statements = statements;
+	if (conf->db_prepare != DB_PREPARE_ON && functions_init(db) < 0) {
+		free(db);
+		return NULL;
+	}
+	return db;
+}
+
+struct db *db_new(const struct glia_conf *conf, const struct db_stmt *const *const *statements)
+{
+	struct db *db = db_alloc(conf, conf->database, statements);
+	if (!db)
+		return NULL;
 	if (conf->database_replica && *conf->database_replica) {
-		struct db *replica = calloc(1, sizeof *replica);
-		if (!replica) {
-			free(db);
+		db->replica = db_alloc(conf, conf->database_replica, statements);
+		if (!db->replica) {
+			db_free(db);
 			return NULL;
 		}
-		replica->conf = conf;
-		replica->conninfo = conf->database_replica;
-		replica->statements = statements;
-		replica->is_replica = true;
-		db->replica = replica;
+		db->replica->is_replica = true;
 	}
 	return db;
 }
@@ -98,6 +155,7 @@ void db_free(struct db *db)
 		return;
 	db_free(db->replica);
 	db_drop(db);
+	free(db->functions);
 	free(db);
 }
 
@@ -183,13 +241,46 @@ static int db_prepare_one(struct db *db, const struct db_stmt *s, int64_t deadli
 static int db_prepare_all(struct db *db, int64_t deadline)
 {
 	/* A standby prepares what may be read from it, and its lag check. */
-	if (db->is_replica && db->conf->db_prepare && db_prepare_one(db, &replica_lag, deadline) < 0)
+	if (db->is_replica && db_prepare_one(db, &replica_lag, deadline) < 0)
 		return -1;
 	for (size_t l = 0; db->statements && db->statements[l]; l++)
 		for (size_t i = 0; db->statements[l][i]; i++)
 			if ((!db->is_replica || db->statements[l][i]->read_only) &&
 			    db_prepare_one(db, db->statements[l][i], deadline) < 0)
 				return -1;
+	return 0;
+}
+
+/* Marks the statements whose function this database has. A database
+ * without them still works, each statement then planned on every request:
+ * said once per worker, since the remedy (glia-admin migrate) is the
+ * operator's. */
+static int functions_find(struct db *db, int64_t deadline)
+{
+	if (db->n_functions == 0)
+		return 0;
+	PGresult *res;
+	if (!PQsendQueryParams(db->conn, functions_present.sql, 0, NULL, NULL, NULL, NULL, 0))
+		return -1;
+	if (collect_results(db->conn, deadline, &res) <= 0 || !res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		PQclear(res);
+		return -1;
+	}
+	size_t missing = 0;
+	for (size_t f = 0; f < db->n_functions; f++) {
+		db->functions[f].present = false;
+		for (int r = 0; r < PQntuples(res) && !db->functions[f].present; r++)
+			db->functions[f].present = strcmp(PQgetvalue(res, r, 0), db->functions[f].name) == 0;
+		missing += !db->functions[f].present;
+	}
+	PQclear(res);
+	static bool told;
+	if (missing && !told) {
+		told = true;
+		log_warn("the database lacks %zu of glia's %zu statement functions (schema " STMTFN_SCHEMA
+			 "): run glia-admin migrate; until then those statements are planned on every request",
+			 missing, db->n_functions);
+	}
 	return 0;
 }
 
@@ -221,7 +312,7 @@ static int db_connect(struct db *db)
 		st = PQconnectPoll(db->conn);
 	}
 	if (PQsetnonblocking(db->conn, 0) != 0 ||
-	    (db->conf->db_prepare && db_prepare_all(db, deadline) < 0)) {
+	    (db->conf->db_prepare == DB_PREPARE_ON ? db_prepare_all(db, deadline) : functions_find(db, deadline)) < 0) {
 		db_failed(db, "setup");
 		return DB_UNAVAILABLE;
 	}
@@ -264,9 +355,18 @@ static int db_run(struct db *db, const struct db_stmt *stmt, const char *const *
 {
 	int64_t deadline = now_ms() + db->conf->db_query_timeout_ms;
 	PGresult *last;
-	int sent = db->conf->db_prepare
+	struct db_function *f = NULL;
+	for (size_t i = 0; i < db->n_functions && !f; i++)
+		if (db->functions[i].stmt == stmt && db->functions[i].present)
+			f = &db->functions[i];
+	/* on: glia's own prepared statement; pooler: the one the pooler's
+	 * connect query prepared, named as the function; else the function
+	 * (or, without one, the text, planned every time). */
+	bool named = f && db->conf->db_prepare == DB_PREPARE_POOLER && now_ms() >= f->named_after_ms;
+	int sent = db->conf->db_prepare == DB_PREPARE_ON
 		? PQsendQueryPrepared(db->conn, stmt->name, stmt->n_params, params, NULL, NULL, 0)
-		: PQsendQueryParams(db->conn, stmt->sql, stmt->n_params, NULL, params, NULL, NULL, 0);
+		: named ? PQsendQueryPrepared(db->conn, f->name, stmt->n_params, params, NULL, NULL, 0)
+		: PQsendQueryParams(db->conn, f ? f->call : stmt->sql, stmt->n_params, NULL, params, NULL, NULL, 0);
 	if (!sent)
 		return DB_UNAVAILABLE;
 	int got = collect_results(db->conn, deadline, &last);
@@ -287,9 +387,33 @@ static int db_run(struct db *db, const struct db_stmt *stmt, const char *const *
 		*out = last;
 		return DB_OK;
 	}
+	const char *state = PQresultErrorField(last, PG_DIAG_SQLSTATE);
+	if (named && state && strcmp(state, "26000") == 0) {
+		/* A server connection the pooler opened before glia-admin
+		 * migrate added the statement, or a pooler without the
+		 * connect query: the function, for a while. */
+		static bool told;
+		if (!told) {
+			told = true;
+			log_warn("prepared statement %s is missing on a server connection of the pooler: is "
+				 "PgBouncer's connect_query set (contrib/pgbouncer/pgbouncer.ini), and was it "
+				 "reconnected after glia-admin migrate? Calling the statement's function meanwhile",
+				 f->name);
+		}
+		f->named_after_ms = now_ms() + UNPREPARED_PAUSE_MS;
+		PQclear(last);
+		return db_run(db, stmt, params, out);
+	}
+	if (f && !named && state && (strcmp(state, "42883") == 0 || strcmp(state, "3F000") == 0)) {
+		/* The function went away since the connection looked (a
+		 * downgrade, a manual DROP): its text will do, every time. */
+		log_warn("statement function %s is gone: sending its text", f->name);
+		f->present = false;
+		PQclear(last);
+		return db_run(db, stmt, params, out);
+	}
 	metrics_db_error();
 	int status = classify(last);
-	const char *state = PQresultErrorField(last, PG_DIAG_SQLSTATE);
 	log_warn("query %s failed: SQLSTATE %s", stmt->name, state ? state : "none");
 	PQclear(last);
 	if (status == DB_UNAVAILABLE)

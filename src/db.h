@@ -26,8 +26,9 @@ enum db_status {
 
 struct db;
 
-/* statements: NULL-terminated lists of statements to prepare on connecting
- * (NULL when db_prepare is off). */
+/* statements: NULL-terminated lists of the statements db_exec will be
+ * given: prepared on connecting, or with db_prepare off, sent as calls of
+ * their functions where the database has them (stmtfn.h). */
 struct db *db_new(const struct glia_conf *conf, const struct db_stmt *const *const *statements);
 void db_free(struct db *db);
 

@@ -4,6 +4,7 @@
  * request allocated goes with its arena, in one place. */
 #include "config.h"
 #include "api/api.h"
+#include "api/statements.h"
 #include "arena.h"
 #include "conf.h"
 #include "fcgi_io.h"
@@ -191,7 +192,7 @@ int worker_run(int listen_fd, const struct glia_conf *conf, const struct secrets
 		log_error("cannot initialise FastCGI");
 		return 1;
 	}
-	app.db = db_new(conf, conf->db_prepare ? api_statements : NULL);
+	app.db = db_new(conf, api_statements);
 	if (!app.db) {
 		log_error("out of memory");
 		return 1;

@@ -71,6 +71,9 @@ struct route {
 int db_find_route(PGconn *db, const char *full_path, struct route *r, struct db_err *err);
 int db_find_user(PGconn *db, const char *username, long long *id, struct db_err *err);
 
+/* functions.c: creates the statement functions the database lacks. */
+int statement_functions_ensure(PGconn *db);
+
 /* Prints rows as aligned columns under the given headings (one per column
  * of res), one row per line; NULL shows as "-". */
 void print_table(PGresult *res, const char *const *headings);

@@ -482,7 +482,7 @@ static int migrate(struct admin *a, bool status_only)
 	}
 	if (applied_now == 0)
 		printf("database is up to date (%zu migration%s applied)\n", p.nfiles, p.nfiles == 1 ? "" : "s");
-	rc = ADMIN_OK;
+	rc = statement_functions_ensure(a->db);
 out:
 	/* The lock ends with the session too; unlocking is only tidiness. */
 	if (a->db && !status_only) {

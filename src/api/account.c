@@ -25,7 +25,7 @@
 
 const struct db_stmt account_store_recovery_codes = {
 	"account_store_recovery_codes",
-	"UPDATE users SET otp_backup_codes = $2::text[] WHERE id = $1 AND otp_required_for_login",
+	"UPDATE users SET otp_backup_codes = $2::text[] WHERE id = $1 AND otp_required_for_login RETURNING id",
 	2, false,
 };
 const struct db_stmt account_create_token = {
@@ -106,7 +106,9 @@ void api_two_factor_recovery_codes(struct request *req, struct response *res, st
 		OPENSSL_cleanse(codes, sizeof codes);
 		return;
 	}
-	bool stored = strcmp(PQcmdTuples(r), "1") == 0;
+	/* Its row, not PQcmdTuples: through its function (db_prepare off)
+	 * the statement is a SELECT. */
+	bool stored = PQntuples(r) == 1;
 	PQclear(r);
 	if (!stored) {	/* 2FA turned off meanwhile */
 		OPENSSL_cleanse(codes, sizeof codes);

@@ -4,6 +4,7 @@
 #include "config.h"
 #include "api/actor.h"
 #include "api/api.h"
+#include "api/statements.h"
 #include "arena.h"
 
 #include <stdlib.h>

@@ -16,9 +16,7 @@ struct app {
 	struct db *db;
 };
 
-/* Every statement of every handler, in NULL-terminated lists, prepared once
- * per connection: api.c's api_statements gathers each family's list. */
-extern const struct db_stmt *const *const api_statements[];
+/* Each family's statements (api/statements.h gathers them). */
 extern const struct db_stmt *const git_access_statements[];	/* allowed.c, lfs.c, repo.c */
 extern const struct db_stmt *const account_statements[];	/* account.c */
 extern const struct db_stmt *const otp_statements[];		/* otp.c */

@@ -20,6 +20,7 @@ int main(void)
 	srunner_add_suite(sr, suite_conf());
 	srunner_add_suite(sr, suite_sshkey());
 	srunner_add_suite(sr, suite_repo());
+	srunner_add_suite(sr, suite_stmtfn());
 	srunner_add_suite(sr, suite_totp());
 	log_set_level(LOG_LVL_ERROR);
 	srunner_run_all(sr, CK_NORMAL);

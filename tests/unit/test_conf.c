@@ -53,7 +53,7 @@ START_TEST(values_and_units)
 	ck_assert_str_eq(c.database, "host=/run/pg dbname=glia");
 	ck_assert_int_eq(c.db_query_timeout_ms, 500);
 	ck_assert_int_eq(c.db_connect_timeout_ms, 2000);
-	ck_assert(!c.db_prepare);
+	ck_assert_int_eq(c.db_prepare, DB_PREPARE_OFF);
 	ck_assert_int_eq(c.listen_mode, 0600);
 	ck_assert_int_eq(c.max_requests, 0);
 	ck_assert_str_eq(c.listen_group, "www-data");	/* default kept */
@@ -66,7 +66,7 @@ static const struct { const char *text; const char *error; } bad_cases[] = {
 	{ "\nworkers = 12abc\n", ":2: workers:" },
 	{ "nosuchkey = 1\n", ":1: unknown key \"nosuchkey\"" },
 	{ "workers\n", ":1: expected key = value" },
-	{ "db_prepare = maybe\n", ":1: db_prepare: expected on or off" },
+	{ "db_prepare = maybe\n", ":1: db_prepare: expected on, off or pooler" },
 	{ "db_query_timeout = 1h\n", ":1: db_query_timeout:" },
 	{ "db_query_timeout = -5s\n", ":1: db_query_timeout:" },
 	{ "listen_mode = 0999\n", ":1: listen_mode:" },
