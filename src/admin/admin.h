@@ -33,7 +33,7 @@ struct db_err {
 	char message[512];
 };
 
-/* admin.c: messages and options */
+/* cli.c: messages and options */
 int admin_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));	/* returns ADMIN_FAIL */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));	/* returns ADMIN_USAGE */
 /* For getopt_long's '?' and ':' returns (with opterr = 0 and a ':' first in
@@ -43,7 +43,7 @@ void print_help(void);
 /* Resets getopt for a command's own argv, where argv[0] is the command word. */
 void options_reset(void);
 
-/* admin.c: configuration and database */
+/* pg.c: configuration and database */
 int admin_load_config(struct admin *a);
 int admin_connect(struct admin *a);
 /* Runs one parameterized statement; returns the result when the statement
