@@ -87,32 +87,62 @@ int admin_operands(int argc, char **argv, int min, int max, const char *what);
 int print_query(PGconn *db, const char *what, const char *const *headings, const char *sql, int nparams,
 		const char *const *params);
 
-/* commands.c: GitLab's rules for what glia-admin writes. Its levels, states
- * and scopes are gitlab.h's; a path segment's rule is repo_valid_segment
- * (api/repo.h), which the service uses too. */
-/* A top-level path that would shadow one of GitLab's own routes. */
-bool reserved_top_level(const char *s);
-/* A project path segment: also not ending in .wiki or .design. */
-bool valid_project_segment(const char *s);
+/* cli.c: operands. Each returns 0, or the status after its usage error. */
 /* YYYY-MM-DD, a real calendar day. */
 bool valid_date(const char *s);
 /* A date, or an RFC 3339 timestamp such as 2021-05-01T12:00:00Z. */
 bool valid_timestamp(const char *s);
+/* UTF-8 text of 1 (0 with allow_empty) to max bytes, no control characters. */
+int check_text(const char *what, const char *s, size_t max, bool allow_empty);
+/* A date as YYYY-MM-DD after today (UTC). */
+int check_future_date(const char *what, const char *s);
+/* "on" or "off" for what (a command and perhaps an option). */
+int parse_on_off(const char *what, const char *s, bool *on);
+/* private, internal or public, for --visibility. */
+int parse_visibility_opt(const char *s, int *out);
+
+/* After a verb's options: the count of operands must be in [min, max]. */
+#define OPTIONS_END(argc, argv, min, max, what)                                                  \
+	do {                                                                                      \
+		if ((argc) - optind < (min) || (argc) - optind > (max))                           \
+			return usage_error("%s: expected %s", (argv)[0], (what));                  \
+	} while (0)
+
+/* pg.c: what a verb looks up, as 0 or ADMIN_FAIL after a message naming
+ * what was not found or was of the wrong kind. */
+int admin_find_user(struct admin *a, const char *username, long long *id);
+/* A group: not a project, not a user's namespace. */
+int admin_find_group(struct admin *a, const char *full_path, struct route *r);
+int admin_find_project(struct admin *a, const char *full_path, struct route *r);
+/* GitLab refuses a group or project more visible than its namespace:
+ * 0, or ADMIN_FAIL after saying so. */
+int check_visibility_within(int visibility, const struct route *ns);
+/* An id as a statement parameter. */
+void fmt_id(char *buf, size_t n, long long v);
+
+/* GitLab's rules for what glia-admin writes, each in its entity's file. Its
+ * levels, states and scopes are gitlab.h's; a path segment's rule is
+ * repo_valid_segment (api/repo.h), which the service uses too. */
+/* users.c: a top-level path that would shadow one of GitLab's own routes. */
+bool reserved_top_level(const char *s);
 bool valid_email(const char *s);
-/* A git branch name or pattern as protected_branches and default_branch
- * hold: printable, no spaces, no "..", not starting with '-' or '/'. */
+/* projects.c: a project path segment: also not ending in .wiki or .design. */
+bool valid_project_segment(const char *s);
+/* projects.c: a git branch name or pattern as protected_branches and
+ * default_branch hold: printable, no spaces, no "..", not starting with '-'
+ * or '/'. */
 bool valid_branch_name(const char *s);
-/* A Kubernetes agent name: a DNS label. */
+/* agents.c: a Kubernetes agent name: a DNS label. */
 bool valid_agent_name(const char *s);
 
-/* Parses an OpenSSH public key line and checks its type is one GitLab
- * accepts; md5 receives the legacy "xx:xx:..." fingerprint. */
+/* keys.c: parses an OpenSSH public key line and checks its type is one
+ * GitLab accepts; md5 receives the legacy "xx:xx:..." fingerprint. */
 #define SSHKEY_MD5_LEN 47
 int admin_key_parse(const char *line, struct sshkey *key, char md5[SSHKEY_MD5_LEN + 1], char *err, size_t errlen);
 
-/* Reads the pepper: the file's bytes without one trailing newline ("\n",
- * "\r\n" or "\r", as Ruby's chomp). An unset file name or an empty key is an
- * error. *out is malloc'ed; the caller cleanses and frees it. */
+/* tokens.c: reads the pepper: the file's bytes without one trailing newline
+ * ("\n", "\r\n" or "\r", as Ruby's chomp). An unset file name or an empty
+ * key is an error. *out is malloc'ed; the caller cleanses and frees it. */
 int pepper_load(const char *file, unsigned char **out, size_t *len, char *err, size_t errlen);
 void pepper_free(unsigned char *pepper, size_t len);
 

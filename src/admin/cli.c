@@ -3,7 +3,9 @@
  * helpers, and the aligned tables the list verbs print. */
 #include "config.h"
 #include "admin/admin.h"
+#include "gitlab.h"
 #include "log.h"
+#include "util.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Commands are nouns (or verbs for the whole database); each one parses the
  * rest of the line itself. */
@@ -280,5 +283,111 @@ int admin_operands(int argc, char **argv, int min, int max, const char *what)
 		return option_error(c, argv);
 	if (argc - optind < min || argc - optind > max)
 		return usage_error("%s: expected %s", argv[0], what);
+	return 0;
+}
+
+/* ---- Operands: dates, text, on/off, visibility ---------------------------- */
+
+static bool digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+static int num(const char *s, size_t n)
+{
+	int v = 0;
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (s[i] - '0');
+	return v;
+}
+
+/* The first 10 characters as YYYY-MM-DD of a real day. */
+static bool date_prefix(const char *s)
+{
+	return strlen(s) >= 10 && iso_date_valid(s, 10);
+}
+
+bool valid_date(const char *s)
+{
+	return strlen(s) == 10 && date_prefix(s);
+}
+
+bool valid_timestamp(const char *s)
+{
+	if (valid_date(s))
+		return true;
+	if (!date_prefix(s) || (s[10] != 'T' && s[10] != ' '))
+		return false;
+	const char *t = s + 11;
+	if (!digits(t, 2) || t[2] != ':' || !digits(t + 3, 2) || t[5] != ':' || !digits(t + 6, 2))
+		return false;
+	if (num(t, 2) > 23 || num(t + 3, 2) > 59 || num(t + 6, 2) > 60)
+		return false;
+	t += 8;
+	if (*t == '.') {
+		size_t n = strspn(t + 1, "0123456789");
+		if (n == 0 || n > 9)
+			return false;
+		t += 1 + n;
+	}
+	if (strcmp(t, "Z") == 0 || strcmp(t, "z") == 0)
+		return true;
+	return (t[0] == '+' || t[0] == '-') && digits(t + 1, 2) && t[3] == ':' && digits(t + 4, 2) &&
+	       t[6] == '\0' && num(t + 1, 2) <= 23 && num(t + 4, 2) <= 59;
+}
+
+/* Today in UTC, as YYYY-MM-DD (dates compare as strings). */
+static void today(char out[11])
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+int check_text(const char *what, const char *s, size_t max, bool allow_empty)
+{
+	size_t n = strlen(s);
+	if (!utf8_valid(s, n))
+		return usage_error("%s is not valid UTF-8", what);
+	if (n > max || (!allow_empty && n == 0))
+		return usage_error("%s must be 1 to %zu bytes long", what, max);
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return usage_error("%s contains a control character", what);
+	return 0;
+}
+
+int check_future_date(const char *what, const char *s)
+{
+	char now[11];
+	if (!valid_date(s))
+		return usage_error("%s: expected a date as YYYY-MM-DD, not \"%s\"", what, s);
+	today(now);
+	if (strcmp(s, now) <= 0)
+		return usage_error("%s: %s is not in the future", what, s);
+	return 0;
+}
+
+/* "on" or "off" for what (a command and perhaps an option). */
+int parse_on_off(const char *what, const char *s, bool *on)
+{
+	if (strcmp(s, "on") == 0)
+		*on = true;
+	else if (strcmp(s, "off") == 0)
+		*on = false;
+	else
+		return usage_error("%s: expected on or off, not \"%s\"", what, s);
+	return 0;
+}
+
+int parse_visibility_opt(const char *s, int *out)
+{
+	*out = gitlab_visibility_parse(s);
+	if (*out < 0)
+		return usage_error("--visibility must be private, internal or public, not \"%s\"", s);
 	return 0;
 }

@@ -3,6 +3,7 @@
  * and full paths every command makes. */
 #include "config.h"
 #include "admin/admin.h"
+#include "gitlab.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,4 +189,59 @@ int db_find_user(PGconn *db, const char *username, long long *id, struct db_err 
 		*id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	return found;
+}
+
+/* A group (not a project, not a user's namespace) by full path. */
+int admin_find_group(struct admin *a, const char *full_path, struct route *r)
+{
+	struct db_err err;
+	int found = db_find_route(a->db, full_path, r, &err);
+	if (found < 0)
+		return admin_fail("looking up group \"%s\": %s", full_path, err.message);
+	if (!found)
+		return admin_fail("group \"%s\" not found", full_path);
+	if (r->is_project)
+		return admin_fail("\"%s\" is a project, not a group", full_path);
+	if (r->is_user_ns)
+		return admin_fail("\"%s\" is a user's namespace, not a group", full_path);
+	return 0;
+}
+
+int admin_find_user(struct admin *a, const char *username, long long *id)
+{
+	struct db_err err;
+	int found = db_find_user(a->db, username, id, &err);
+	if (found < 0)
+		return admin_fail("looking up user \"%s\": %s", username, err.message);
+	if (!found)
+		return admin_fail("user \"%s\" not found", username);
+	return 0;
+}
+
+/* A project by full path. */
+int admin_find_project(struct admin *a, const char *full_path, struct route *r)
+{
+	struct db_err err;
+	int found = db_find_route(a->db, full_path, r, &err);
+	if (found < 0)
+		return admin_fail("looking up project \"%s\": %s", full_path, err.message);
+	if (!found)
+		return admin_fail("project \"%s\" not found", full_path);
+	if (!r->is_project)
+		return admin_fail("\"%s\" is a %s, not a project", full_path, r->is_user_ns ? "user's namespace" : "group");
+	return 0;
+}
+
+/* GitLab refuses a group or project more visible than its namespace. */
+int check_visibility_within(int visibility, const struct route *ns)
+{
+	if (visibility > ns->visibility)
+		return admin_fail("visibility %s is not allowed inside \"%s\", which is %s", gitlab_visibility_name(visibility),
+			    ns->path, gitlab_visibility_name(ns->visibility));
+	return 0;
+}
+
+void fmt_id(char *buf, size_t n, long long v)
+{
+	snprintf(buf, n, "%lld", v);
 }
