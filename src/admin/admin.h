@@ -114,8 +114,10 @@ int admin_find_user(struct admin *a, const char *username, long long *id);
 /* A group: not a project, not a user's namespace. */
 int admin_find_group(struct admin *a, const char *full_path, struct route *r);
 int admin_find_project(struct admin *a, const char *full_path, struct route *r);
-/* GitLab refuses a group or project more visible than its namespace:
- * 0, or ADMIN_FAIL after saying so. */
+/* GitLab refuses a group, project or snippet more visible than what holds
+ * it: false with why ("public is not allowed inside ..."). */
+bool visibility_fits(int visibility, const struct route *outer, char *why, size_t n);
+/* The same for a verb: 0, or ADMIN_FAIL after "visibility <why>". */
 int check_visibility_within(int visibility, const struct route *ns);
 /* An id as a statement parameter. */
 void fmt_id(char *buf, size_t n, long long v);
@@ -145,6 +147,137 @@ int admin_key_parse(const char *line, struct sshkey *key, char md5[SSHKEY_MD5_LE
  * key is an error. *out is malloc'ed; the caller cleanses and frees it. */
 int pepper_load(const char *file, unsigned char **out, size_t *len, char *err, size_t errlen);
 void pepper_free(unsigned char *pepper, size_t len);
+
+/* ---- Writes ------------------------------------------------------------
+ * Each entity's file owns its INSERT and UPDATE and GitLab's defaults for
+ * what a record leaves out; its verb (from argv) and import (from the checked
+ * JSON record) both call its *_write, with names already looked up as ids. */
+
+/* What a write did, for import's counts. */
+enum { WRITE_CREATED, WRITE_UPDATED, WRITE_UNCHANGED };
+
+/* How a write meets a row that is there already. */
+enum write_mode {
+	WRITE_INSERT,	/* a verb's add: a taken name fails as its unique index says */
+	WRITE_MATCH,	/* import: the row found by id or natural key is updated where it differs */
+};
+
+/* Why a write failed, in words: a conflict with the rows there (field names
+ * the record's field it concerns) or the database's reason (field NULL; db
+ * holds the error). Never contains a token. */
+struct write_err {
+	const char *field;
+	char message[768];
+	struct db_err db;
+};
+
+/* pg.c: -1 after filling e from e->db. */
+int write_db_failed(struct write_err *e);
+/* pg.c: -1 after filling e with a conflict. */
+int write_refused(struct write_err *e, const char *field, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* pg.c: 1 when sql (taking the id as $1) returns a row, 0 not, -1 failed;
+ * type receives its first column when given. */
+int admin_row_exists(PGconn *db, const char *sql, long long id, char *type, size_t typelen, struct db_err *err);
+/* pg.c: updates the row when it exists and differs (update_sql's WHERE says
+ * so), else inserts it; both statements take the same parameters, $1 being
+ * the id (NULL on insert: the sequence picks), and the insert returns the
+ * id first. With inserted, a new row's result is handed over, not cleared. */
+int admin_write_row(PGconn *db, bool exists, long long *id, const char *update_sql, const char *insert_sql,
+		    const char **params, int nparams, int *outcome, PGresult **inserted, struct write_err *e);
+/* pg.c: for INSERT ... ON CONFLICT ... DO UPDATE ... WHERE <differs>
+ * RETURNING (xmax = 0): no row is unchanged, true created, false updated. */
+int admin_upsert(PGconn *db, const char *sql, const char *const *params, int nparams, int *outcome, struct db_err *err);
+
+/* users.c. Defaults: name the username, state active. */
+struct user_rec {
+	long long id;		/* 0: the sequence picks (INSERT), or match by username */
+	const char *username, *name, *email, *state;
+	bool admin, two_factor;
+};
+int user_write(PGconn *db, const struct user_rec *u, enum write_mode mode, long long *id, int *outcome,
+	       struct write_err *e);
+
+/* groups.c. Defaults: name the path. */
+struct group_rec {
+	long long id, parent_id;	/* parent_id 0: top level */
+	const char *path, *name;
+	const char *full_path;		/* for WRITE_MATCH */
+	int visibility;
+};
+int group_write(PGconn *db, const struct group_rec *g, enum write_mode mode, long long *id, int *outcome,
+		struct write_err *e);
+
+/* projects.c. Defaults: name the path, storage "default"; GitLab's lfs
+ * default (on) is the caller's to set. disk_path, when given, receives a new
+ * project's. */
+struct project_rec {
+	long long id, namespace_id;
+	const char *path, *name, *storage, *branch;
+	const char *full_path;		/* for WRITE_MATCH */
+	int visibility;
+	bool archived, lfs;
+};
+int project_write(PGconn *db, const struct project_rec *p, enum write_mode mode, long long *id, int *outcome,
+		  char *disk_path, size_t disk_path_len, struct write_err *e);
+
+/* members.c: a user's role in a group (group) or a project, set. */
+int member_write(PGconn *db, long long user_id, long long source_id, bool group, int level, int *outcome,
+		 struct db_err *err);
+
+/* keys.c: a user's key or (deploy) a deploy key. Default title: the key's
+ * comment, else its fingerprint. */
+struct key_rec {
+	long long id, user_id;		/* user_id 0: none (a deploy key's) */
+	const char *title, *line, *expires;
+	const struct sshkey *key;
+	const char *md5;		/* "" when unknown */
+};
+int key_write(PGconn *db, const struct key_rec *k, bool deploy, enum write_mode mode, long long *id, int *outcome,
+	      struct write_err *e);
+/* The title GitLab gives a key without one; fallback holds the fingerprint's. */
+const char *key_title_default(const struct sshkey *key, char fallback[64]);
+/* An OpenSSH key line without surrounding blanks, as GitLab stores it: the
+ * start, with *len its length. */
+const char *key_line_trim(const char *line, size_t *len);
+/* A deploy key enabled on a project, read-write with can_push. */
+int deploy_link_write(PGconn *db, long long key_id, long long project_id, bool can_push, int *outcome,
+		      struct db_err *err);
+
+/* tokens.c: a personal access token by its digest; scopes is an array
+ * literal ("{api,read_user}"). */
+struct pat_rec {
+	long long user_id;
+	const char *name, *digest, *scopes, *expires;
+	bool revoked;
+};
+int pat_write(PGconn *db, const struct pat_rec *t, enum write_mode mode, int *outcome, struct db_err *err);
+
+/* protected.c: a protected branch and its push and merge role rows. */
+struct branch_rec {
+	long long project_id;
+	const char *name;
+	int push, merge;
+	bool force_push;
+};
+int branch_write(PGconn *db, const struct branch_rec *b, long long *id, int *outcome, struct db_err *err);
+
+/* agents.c: an agent of a project, and an agent token by its digest. */
+struct agent_rec {
+	long long id, project_id;
+	const char *name, *project_path;
+};
+int agent_write(PGconn *db, const struct agent_rec *g, enum write_mode mode, long long *id, int *outcome,
+		struct write_err *e);
+int agent_token_write(PGconn *db, long long agent_id, const char *digest, const char *name, enum write_mode mode,
+		      int *outcome, struct db_err *err);
+
+/* snippets.c (import only): matched by id, which a snippet must have. */
+struct snippet_rec {
+	long long id, author_id, project_id;	/* project_id 0: a personal snippet */
+	const char *title;
+	int visibility;
+};
+int snippet_write(PGconn *db, const struct snippet_rec *s, int *outcome, struct write_err *e);
 
 /* The commands */
 int cmd_migrate(struct admin *a, int argc, char **argv);

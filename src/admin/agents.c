@@ -26,6 +26,65 @@ bool valid_agent_name(const char *s)
 	return true;
 }
 
+/* Inserts the agent, or with WRITE_MATCH finds it by id or by project and
+ * name and updates what differs. */
+int agent_write(PGconn *db, const struct agent_rec *g, enum write_mode mode, long long *id, int *outcome,
+		struct write_err *e)
+{
+	char pid[24];
+	bool exists = false;
+
+	*id = g->id;
+	fmt_id(pid, sizeof pid, g->project_id);
+	if (mode == WRITE_MATCH) {
+		const char *lp[] = { pid, g->name };
+		PGresult *res = admin_query(db, "SELECT id FROM cluster_agents WHERE project_id = $1 AND name = $2", 2, lp,
+					    &e->db);
+		if (!res)
+			return write_db_failed(e);
+		bool named = PQntuples(res) == 1;
+		long long by_name = named ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+		PQclear(res);
+		exists = named;
+		if (g->id) {
+			int found = admin_row_exists(db, "SELECT 1 FROM cluster_agents WHERE id = $1", g->id, NULL, 0, &e->db);
+			if (found < 0)
+				return write_db_failed(e);
+			if (named && by_name != g->id)
+				return write_refused(e, "name", "project \"%s\" has agent \"%s\" as id %lld, not %lld",
+						     g->project_path, g->name, by_name, g->id);
+			exists = found;
+		} else if (named) {
+			*id = by_name;
+		}
+	}
+	const char *params[] = { NULL, pid, g->name };
+	return admin_write_row(db, exists, id,
+			       "UPDATE cluster_agents SET project_id = $2, name = $3"
+			       " WHERE id = $1 AND (project_id, name) IS DISTINCT FROM ($2::bigint, $3)",
+			       "INSERT INTO cluster_agents (id, project_id, name)"
+			       " VALUES (coalesce($1::bigint, nextval(pg_get_serial_sequence('cluster_agents', 'id'))),"
+			       "         $2, $3) RETURNING id",
+			       params, 3, outcome, NULL, e);
+}
+
+/* The token's row, by its digest: a new token's digest is new, and one taken
+ * already fails (WRITE_INSERT); import's (WRITE_MATCH) moves to its agent. */
+#define AGENT_TOKEN_INSERT "INSERT INTO cluster_agent_tokens (agent_id, token_digest, name) VALUES ($1, $2, $3)"
+int agent_token_write(PGconn *db, long long agent_id, const char *digest, const char *name, enum write_mode mode,
+		      int *outcome, struct db_err *err)
+{
+	char aid[24];
+	fmt_id(aid, sizeof aid, agent_id);
+	const char *params[] = { aid, digest, name };
+	return admin_upsert(db,
+			    mode == WRITE_INSERT ? AGENT_TOKEN_INSERT " RETURNING (xmax = 0)"
+						 : AGENT_TOKEN_INSERT
+						   " ON CONFLICT (token_digest) DO UPDATE SET agent_id = EXCLUDED.agent_id"
+						   " WHERE cluster_agent_tokens.agent_id <> EXCLUDED.agent_id RETURNING (xmax = 0)",
+			    params, 3, outcome, err);
+}
+
 /* An agent named by its id. 0, or the exit status after a message. */
 static int find_agent(struct admin *a, const char *arg, long long *id)
 {
@@ -61,15 +120,13 @@ static int agent_add(struct admin *a, int argc, char **argv)
 		return admin_fail("agent add: %s", err.message);
 	if (!found || !r.is_project)
 		return admin_fail("agent add: no project \"%s\"", project);
-	char pid[24];
-	snprintf(pid, sizeof pid, "%lld", r.id);
-	const char *params[] = { pid, name };
-	PGresult *res = admin_query(a->db, "INSERT INTO cluster_agents (project_id, name) VALUES ($1, $2) RETURNING id",
-				2, params, &err);
-	if (!res)
-		return admin_fail("agent add: %s", db_err_reason(&err));
-	printf("added agent %s (%s in %s)\n", PQgetvalue(res, 0, 0), name, r.path);
-	PQclear(res);
+	struct agent_rec g = { .project_id = r.id, .name = name, .project_path = r.path };
+	struct write_err e;
+	long long id;
+	int outcome;
+	if (agent_write(a->db, &g, WRITE_INSERT, &id, &outcome, &e) != 0)
+		return admin_fail("agent add: %s", e.message);
+	printf("added agent %lld (%s in %s)\n", id, name, r.path);
 	return ADMIN_OK;
 }
 
@@ -124,9 +181,8 @@ static int token_create(struct admin *a, int argc, char **argv)
 		goto out;
 	}
 	struct db_err err;
-	const char *params[] = { argv[optind], digest, name };
-	if (admin_command(a->db, "INSERT INTO cluster_agent_tokens (agent_id, token_digest, name) VALUES ($1, $2, $3)", 3,
-		   params, &err) != 0) {
+	int outcome;
+	if (agent_token_write(a->db, agent_id, digest, name, WRITE_INSERT, &outcome, &err) != 0) {
 		admin_fail("cannot create a token: %s", db_err_reason(&err));
 		goto out;
 	}

@@ -9,6 +9,55 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Inserts the group, or with WRITE_MATCH finds it by id or full path and
+ * updates what differs. The parent must be in place already. */
+int group_write(PGconn *db, const struct group_rec *g, enum write_mode mode, long long *id, int *outcome,
+		struct write_err *e)
+{
+	bool exists = false;
+
+	*id = g->id;
+	if (mode == WRITE_MATCH) {
+		struct route self;
+		char type[16] = "";
+		int named = db_find_route(db, g->full_path, &self, &e->db);
+		if (named < 0)
+			return write_db_failed(e);
+		if (named && self.is_project)
+			return write_refused(e, "path", "\"%s\" is a project", g->full_path);
+		if (named && self.is_user_ns)
+			return write_refused(e, "path", "\"%s\" is a user's namespace", g->full_path);
+		exists = named;
+		if (g->id) {
+			int found = admin_row_exists(db, "SELECT type FROM namespaces WHERE id = $1", g->id, type, sizeof type,
+						     &e->db);
+			if (found < 0)
+				return write_db_failed(e);
+			if (found && strcmp(type, "Group") != 0)
+				return write_refused(e, "id", "%lld is a user's namespace", g->id);
+			if (named && self.id != g->id)
+				return write_refused(e, "path", "\"%s\" belongs to group %lld, not %lld", g->full_path, self.id,
+						     g->id);
+			exists = found;
+		} else if (named) {
+			*id = self.id;
+		}
+	}
+	char pid[24], vis[12];
+	fmt_id(pid, sizeof pid, g->parent_id);
+	snprintf(vis, sizeof vis, "%d", g->visibility);
+	const char *params[] = { NULL, g->path, g->name ? g->name : g->path, g->parent_id ? pid : NULL, vis };
+	return admin_write_row(db, exists, id,
+			       "UPDATE namespaces SET path = $2, name = $3, parent_id = $4, visibility_level = $5"
+			       " WHERE id = $1 AND type = 'Group'"
+			       "   AND (path, name, parent_id, visibility_level)"
+			       "       IS DISTINCT FROM ($2, $3, $4::bigint, $5::integer)",
+			       "INSERT INTO namespaces (id, type, path, name, parent_id, visibility_level)"
+			       " VALUES (coalesce($1::bigint, nextval(pg_get_serial_sequence('namespaces', 'id'))),"
+			       "         'Group', $2, $3, $4, $5) RETURNING id",
+			       params, 5, outcome, NULL, e);
+}
+
 static int group_add(struct admin *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -60,23 +109,16 @@ static int group_add(struct admin *a, int argc, char **argv)
 	if (parent && (admin_find_group(a, parent, &pr) != 0 || check_visibility_within(visibility, &pr) != 0))
 		goto out;
 
-	char pid[24], vis[12];
-	fmt_id(pid, sizeof pid, pr.id);
-	snprintf(vis, sizeof vis, "%d", visibility);
-	struct db_err err;
-	const char *params[] = { path, name, parent ? pid : NULL, vis };
-	PGresult *res = admin_query(a->db,
-				"INSERT INTO namespaces (type, path, name, parent_id, visibility_level)"
-				" VALUES ('Group', $1, $2, $3, $4) RETURNING id",
-				4, params, &err);
-	if (!res) {
-		admin_fail("cannot add group \"%s%s%s\": %s", parent ? pr.path : "", parent ? "/" : "", path,
-		     db_err_reason(&err));
+	struct group_rec g = { .parent_id = parent ? pr.id : 0, .path = path, .name = name, .visibility = visibility };
+	struct write_err e;
+	long long id;
+	int outcome;
+	if (group_write(a->db, &g, WRITE_INSERT, &id, &outcome, &e) != 0) {
+		admin_fail("cannot add group \"%s%s%s\": %s", parent ? pr.path : "", parent ? "/" : "", path, e.message);
 		goto out;
 	}
-	printf("added group %s%s%s (id %s, %s)\n", parent ? pr.path : "", parent ? "/" : "", path,
-	       PQgetvalue(res, 0, 0), gitlab_visibility_name(visibility));
-	PQclear(res);
+	printf("added group %s%s%s (id %lld, %s)\n", parent ? pr.path : "", parent ? "/" : "", path, id,
+	       gitlab_visibility_name(visibility));
 	rc = ADMIN_OK;
 out:
 	free(copy);

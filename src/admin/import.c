@@ -60,8 +60,6 @@ struct pat_in { const char *user, *name, *expires; char *scopes; bool revoked; c
 struct agent_in { long long id; const char *project, *name; char (*digests)[65]; size_t ntokens; };
 struct snippet_in { long long id; const char *author, *project, *title; int visibility; };
 
-enum { CREATED, UPDATED, UNCHANGED };
-
 struct counts {
 	const char *label;
 	bool present;
@@ -882,6 +880,9 @@ static json_object *parse_file(struct import *im)
 
 /* ---- Second pass: write ------------------------------------------------ */
 
+/* Each entity's file writes the row; this looks up what the record names,
+ * and counts. */
+
 static void count(struct import *im, int slot, int outcome)
 {
 	im->counts[slot].n[outcome]++;
@@ -890,6 +891,11 @@ static void count(struct import *im, int slot, int outcome)
 static int db_failed(struct import *im, const char *at, const struct db_err *err)
 {
 	return bad(im, at, NULL, "%s", db_err_reason(err));
+}
+
+static int write_failed(struct import *im, const char *at, const struct write_err *e)
+{
+	return bad(im, at, e->field, "%s", e->message);
 }
 
 static int lookup_user(struct import *im, const char *at, const char *fieldname, const char *username, long long *id)
@@ -922,62 +928,9 @@ static int lookup_route(struct import *im, const char *at, const char *fieldname
 
 static int check_visibility(struct import *im, const char *at, int visibility, const struct route *outer)
 {
-	if (visibility > outer->visibility)
-		return bad(im, at, "visibility", "%s is not allowed inside \"%s\", which is %s",
-			   gitlab_visibility_name(visibility), outer->path, gitlab_visibility_name(outer->visibility));
-	return 0;
-}
-
-/* 1 when the row of that id exists in table (a constant), 0 not, -1 error. */
-static int row_exists(struct import *im, const char *at, const char *sql, long long id, char *type, size_t typelen)
-{
-	char idbuf[24];
-	struct db_err err;
-	snprintf(idbuf, sizeof idbuf, "%lld", id);
-	const char *params[] = { idbuf };
-	PGresult *res = admin_query(im->a->db, sql, 1, params, &err);
-	if (!res)
-		return db_failed(im, at, &err);
-	int n = PQntuples(res);
-	if (n == 1 && type)
-		snprintf(type, typelen, "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return n == 1;
-}
-
-/* Updates the row when it exists and differs (update_sql's WHERE says so),
- * else inserts it; both statements take the same parameters, $1 being the
- * id (NULL on insert: the sequence picks). */
-static int write_row(struct import *im, const char *at, int slot, bool exists, long long *id,
-		     const char *update_sql, const char *insert_sql, const char **params, int nparams)
-{
-	char idbuf[24];
-	struct db_err err;
-	snprintf(idbuf, sizeof idbuf, "%lld", *id);
-	params[0] = *id ? idbuf : NULL;
-	PGresult *res = admin_query(im->a->db, exists ? update_sql : insert_sql, nparams, params, &err);
-	if (!res)
-		return db_failed(im, at, &err);
-	if (exists) {
-		count(im, slot, strcmp(PQcmdTuples(res), "1") == 0 ? UPDATED : UNCHANGED);
-	} else {
-		*id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-		count(im, slot, CREATED);
-	}
-	PQclear(res);
-	return 0;
-}
-
-/* For INSERT ... ON CONFLICT ... DO UPDATE ... WHERE <differs> RETURNING
- * (xmax = 0): no row is unchanged, true is created, false is updated. */
-static int upsert_outcome(struct import *im, const char *at, const char *sql, const char **params, int n, int *outcome)
-{
-	struct db_err err;
-	PGresult *res = admin_query(im->a->db, sql, n, params, &err);
-	if (!res)
-		return db_failed(im, at, &err);
-	*outcome = PQntuples(res) == 0 ? UNCHANGED : PQgetvalue(res, 0, 0)[0] == 't' ? CREATED : UPDATED;
-	PQclear(res);
+	char why[1280];
+	if (!visibility_fits(visibility, outer, why, sizeof why))
+		return bad(im, at, "visibility", "%s", why);
 	return 0;
 }
 
@@ -985,40 +938,16 @@ static int write_users(struct import *im)
 {
 	for (size_t i = 0; i < im->nusers; i++) {
 		const struct user_in *u = &im->users[i];
+		struct user_rec rec = { .id = u->id, .username = u->username, .name = u->name, .email = u->email,
+					.state = u->state, .admin = u->admin, .two_factor = u->two_factor };
+		struct write_err e;
 		char at[64];
-		long long id = u->id, by_name = 0;
-		struct db_err err;
+		long long id;
+		int outcome;
 		snprintf(at, sizeof at, "users[%zu]", i);
-		int named = db_find_user(im->a->db, u->username, &by_name, &err);
-		if (named < 0)
-			return db_failed(im, at, &err);
-		bool exists = named;
-		if (u->id) {
-			if (named && by_name != u->id)
-				return bad(im, at, "username", "\"%s\" belongs to user %lld, not %lld", u->username,
-					   by_name, u->id);
-			int e = row_exists(im, at, "SELECT 1 FROM users WHERE id = $1", u->id, NULL, 0);
-			if (e < 0)
-				return -1;
-			exists = e;
-		} else if (named) {
-			id = by_name;
-		}
-		const char *params[] = { NULL, u->username, u->name, u->email, u->state, u->admin ? "t" : "f",
-					 u->two_factor ? "t" : "f" };
-		if (write_row(im, at, C_USERS, exists, &id,
-			      "UPDATE users SET username = $2, name = $3, email = $4, state = $5, admin = $6,"
-			      "       otp_required_for_login = $7,"
-			      /* 2FA turned off forgets the TOTP secret, as glia-admin user 2fa --off. */
-			      "       encrypted_otp_secret = CASE WHEN $7::boolean THEN encrypted_otp_secret END,"
-			      "       consumed_timestep = CASE WHEN $7::boolean THEN consumed_timestep END"
-			      " WHERE id = $1 AND (username, name, email, state, admin, otp_required_for_login)"
-			      "       IS DISTINCT FROM ($2, $3, $4, $5, $6::boolean, $7::boolean)",
-			      "INSERT INTO users (id, username, name, email, state, admin, otp_required_for_login)"
-			      " VALUES (coalesce($1::bigint, nextval(pg_get_serial_sequence('users', 'id'))),"
-			      "         $2, $3, $4, $5, $6, $7) RETURNING id",
-			      params, 7) != 0)
-			return -1;
+		if (user_write(im->a->db, &rec, WRITE_MATCH, &id, &outcome, &e) != 0)
+			return write_failed(im, at, &e);
+		count(im, C_USERS, outcome);
 	}
 	return 0;
 }
@@ -1028,49 +957,20 @@ static int write_groups(struct import *im)
 	for (size_t k = 0; k < im->ngroups; k++) {
 		size_t i = im->group_order[k];
 		const struct group_in *g = &im->groups[i];
-		struct route parent = { 0 }, self;
-		struct db_err err;
-		char at[64], pid[24], vis[12], type[16] = "";
-		long long id = g->id;
+		struct route parent = { 0 };
+		struct write_err e;
+		char at[64];
+		long long id;
+		int outcome;
 		snprintf(at, sizeof at, "groups[%zu]", i);
-
 		if (g->parent && (lookup_route(im, at, "parent", g->parent, 'g', &parent) != 0 ||
 				  check_visibility(im, at, g->visibility, &parent) != 0))
 			return -1;
-		int named = db_find_route(im->a->db, g->full_path, &self, &err);
-		if (named < 0)
-			return db_failed(im, at, &err);
-		if (named && self.is_project)
-			return bad(im, at, "path", "\"%s\" is a project", g->full_path);
-		if (named && self.is_user_ns)
-			return bad(im, at, "path", "\"%s\" is a user's namespace", g->full_path);
-		bool exists = named;
-		if (g->id) {
-			int e = row_exists(im, at, "SELECT type FROM namespaces WHERE id = $1", g->id, type, sizeof type);
-			if (e < 0)
-				return -1;
-			if (e && strcmp(type, "Group") != 0)
-				return bad(im, at, "id", "%lld is a user's namespace", g->id);
-			if (named && self.id != g->id)
-				return bad(im, at, "path", "\"%s\" belongs to group %lld, not %lld", g->full_path,
-					   self.id, g->id);
-			exists = e;
-		} else if (named) {
-			id = self.id;
-		}
-		snprintf(pid, sizeof pid, "%lld", parent.id);
-		snprintf(vis, sizeof vis, "%d", g->visibility);
-		const char *params[] = { NULL, g->path, g->name, g->parent ? pid : NULL, vis };
-		if (write_row(im, at, C_GROUPS, exists, &id,
-			      "UPDATE namespaces SET path = $2, name = $3, parent_id = $4, visibility_level = $5"
-			      " WHERE id = $1 AND type = 'Group'"
-			      "   AND (path, name, parent_id, visibility_level)"
-			      "       IS DISTINCT FROM ($2, $3, $4::bigint, $5::integer)",
-			      "INSERT INTO namespaces (id, type, path, name, parent_id, visibility_level)"
-			      " VALUES (coalesce($1::bigint, nextval(pg_get_serial_sequence('namespaces', 'id'))),"
-			      "         'Group', $2, $3, $4, $5) RETURNING id",
-			      params, 5) != 0)
-			return -1;
+		struct group_rec rec = { .id = g->id, .parent_id = g->parent ? parent.id : 0, .path = g->path,
+					 .name = g->name, .full_path = g->full_path, .visibility = g->visibility };
+		if (group_write(im->a->db, &rec, WRITE_MATCH, &id, &outcome, &e) != 0)
+			return write_failed(im, at, &e);
+		count(im, C_GROUPS, outcome);
 	}
 	return 0;
 }
@@ -1079,48 +979,21 @@ static int write_projects(struct import *im)
 {
 	for (size_t i = 0; i < im->nprojects; i++) {
 		const struct project_in *p = &im->projects[i];
-		struct route ns, self;
-		struct db_err err;
-		char at[64], nsid[24], vis[12];
-		long long id = p->id;
+		struct route ns;
+		struct write_err e;
+		char at[64];
+		long long id;
+		int outcome;
 		snprintf(at, sizeof at, "projects[%zu]", i);
-
 		if (lookup_route(im, at, "namespace", p->ns, 'n', &ns) != 0 ||
 		    check_visibility(im, at, p->visibility, &ns) != 0)
 			return -1;
-		int named = db_find_route(im->a->db, p->full_path, &self, &err);
-		if (named < 0)
-			return db_failed(im, at, &err);
-		if (named && !self.is_project)
-			return bad(im, at, "path", "\"%s\" is a group or a user's namespace", p->full_path);
-		bool exists = named;
-		if (p->id) {
-			int e = row_exists(im, at, "SELECT 1 FROM projects WHERE id = $1", p->id, NULL, 0);
-			if (e < 0)
-				return -1;
-			if (named && self.id != p->id)
-				return bad(im, at, "path", "\"%s\" belongs to project %lld, not %lld", p->full_path,
-					   self.id, p->id);
-			exists = e;
-		} else if (named) {
-			id = self.id;
-		}
-		snprintf(nsid, sizeof nsid, "%lld", ns.id);
-		snprintf(vis, sizeof vis, "%d", p->visibility);
-		const char *params[] = { NULL, nsid, p->path, p->name, vis, p->archived ? "t" : "f", p->storage,
-					 p->branch, p->lfs ? "t" : "f" };
-		if (write_row(im, at, C_PROJECTS, exists, &id,
-			      "UPDATE projects SET namespace_id = $2, path = $3, name = $4, visibility_level = $5,"
-			      "       archived = $6, repository_storage = $7, default_branch = $8, lfs_enabled = $9"
-			      " WHERE id = $1 AND (namespace_id, path, name, visibility_level, archived,"
-			      "                    repository_storage, default_branch, lfs_enabled)"
-			      "       IS DISTINCT FROM ($2::bigint, $3, $4, $5::integer, $6::boolean, $7, $8, $9::boolean)",
-			      "INSERT INTO projects (id, namespace_id, path, name, visibility_level, archived,"
-			      "                      repository_storage, default_branch, lfs_enabled)"
-			      " VALUES (coalesce($1::bigint, nextval(pg_get_serial_sequence('projects', 'id'))),"
-			      "         $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-			      params, 9) != 0)
-			return -1;
+		struct project_rec rec = { .id = p->id, .namespace_id = ns.id, .path = p->path, .name = p->name,
+					   .storage = p->storage, .branch = p->branch, .full_path = p->full_path,
+					   .visibility = p->visibility, .archived = p->archived, .lfs = p->lfs };
+		if (project_write(im->a->db, &rec, WRITE_MATCH, &id, &outcome, NULL, 0, &e) != 0)
+			return write_failed(im, at, &e);
+		count(im, C_PROJECTS, outcome);
 	}
 	return 0;
 }
@@ -1130,93 +1003,35 @@ static int write_members(struct import *im)
 	for (size_t i = 0; i < im->nmembers; i++) {
 		const struct member_in *m = &im->members[i];
 		struct route r;
-		char at[64], uid[24], sid[24], lvl[12];
+		struct db_err err;
+		char at[64];
 		long long user_id;
-		int outcome = UNCHANGED;
+		int outcome;
 		snprintf(at, sizeof at, "members[%zu]", i);
 		if (lookup_user(im, at, "user", m->user, &user_id) != 0 ||
 		    lookup_route(im, at, m->project ? "project" : "group", m->project ? m->project : m->group,
 				 m->project ? 'p' : 'g', &r) != 0)
 			return -1;
-		snprintf(uid, sizeof uid, "%lld", user_id);
-		snprintf(sid, sizeof sid, "%lld", r.id);
-		snprintf(lvl, sizeof lvl, "%d", m->level);
-		const char *params[] = { uid, sid, lvl };
-		if (upsert_outcome(im, at,
-				   m->project
-					   ? "INSERT INTO members (user_id, project_id, access_level) VALUES ($1, $2, $3)"
-					     " ON CONFLICT (user_id, project_id) WHERE project_id IS NOT NULL"
-					     " DO UPDATE SET access_level = EXCLUDED.access_level"
-					     " WHERE members.access_level <> EXCLUDED.access_level RETURNING (xmax = 0)"
-					   : "INSERT INTO members (user_id, namespace_id, access_level) VALUES ($1, $2, $3)"
-					     " ON CONFLICT (user_id, namespace_id) WHERE namespace_id IS NOT NULL"
-					     " DO UPDATE SET access_level = EXCLUDED.access_level"
-					     " WHERE members.access_level <> EXCLUDED.access_level RETURNING (xmax = 0)",
-				   params, 3, &outcome) != 0)
-			return -1;
+		if (member_write(im->a->db, user_id, r.id, m->project == NULL, m->level, &outcome, &err) != 0)
+			return db_failed(im, at, &err);
 		count(im, C_MEMBERS, outcome);
 	}
 	return 0;
 }
 
-static int write_key(struct import *im, const char *at, const struct key_in *k, bool deploy, long long *out_id)
+static int write_key(struct import *im, const char *at, const struct key_in *k, bool deploy, long long *id)
 {
-	const char *mytype = deploy ? "DeployKey" : "Key";
-	char type[16] = "", uid[24];
-	long long id = k->id, user_id = 0;
-	struct db_err err;
+	struct write_err e;
+	long long user_id = 0;
+	int outcome;
 
 	if (k->user && lookup_user(im, at, "user", k->user, &user_id) != 0)
 		return -1;
-	const char *fp[] = { k->key.fingerprint };
-	PGresult *res = admin_query(im->a->db,
-				"SELECT k.id, k.type, k.user_id, coalesce(u.username, '')"
-				"  FROM keys k LEFT JOIN users u ON u.id = k.user_id WHERE k.fingerprint_sha256 = $1",
-				1, fp, &err);
-	if (!res)
-		return db_failed(im, at, &err);
-	bool named = PQntuples(res) == 1;
-	long long by_fp = named ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
-	bool same_type = named && strcmp(PQgetvalue(res, 0, 1), mytype) == 0;
-	long long owner = named ? strtoll(PQgetvalue(res, 0, 2), NULL, 10) : 0;
-	char owner_name[256];
-	snprintf(owner_name, sizeof owner_name, "%s", named ? PQgetvalue(res, 0, 3) : "");
-	PQclear(res);
-	if (named && !same_type)
-		return bad(im, at, "key", "this key is already %s %lld", deploy ? "the user key" : "the deploy key", by_fp);
-	/* Moving a key to another user hands over SSH access: never as a side
-	 * effect of a load. */
-	if (named && !deploy && owner != user_id)
-		return bad(im, at, "key", "this key belongs to user %s (key %lld); remove it there first "
-			   "(glia-admin key rm %lld)", owner_name, by_fp, by_fp);
-	bool exists = named;
-	if (k->id) {
-		int e = row_exists(im, at, "SELECT type FROM keys WHERE id = $1", k->id, type, sizeof type);
-		if (e < 0)
-			return -1;
-		if (e && strcmp(type, mytype) != 0)
-			return bad(im, at, "id", "%lld is a %s", k->id, deploy ? "user's key" : "deploy key");
-		if (named && by_fp != k->id)
-			return bad(im, at, "key", "this key is already key %lld, not %lld", by_fp, k->id);
-		exists = e;
-	} else if (named) {
-		id = by_fp;
-	}
-	snprintf(uid, sizeof uid, "%lld", user_id);
-	const char *params[] = { NULL, k->user ? uid : NULL, k->title, k->line, k->key.fingerprint,
-				 k->md5[0] ? k->md5 : NULL, k->expires, mytype };
-	if (write_row(im, at, deploy ? C_DEPLOY_KEYS : C_KEYS, exists, &id,
-		      "UPDATE keys SET user_id = $2, title = $3, key = $4, fingerprint_sha256 = $5,"
-		      "       fingerprint = $6, expires_at = $7"
-		      " WHERE id = $1 AND type = $8"
-		      "   AND (user_id, title, key, fingerprint_sha256, fingerprint, expires_at)"
-		      "       IS DISTINCT FROM ($2::bigint, $3, $4, $5, $6, $7::timestamptz)",
-		      "INSERT INTO keys (id, user_id, title, key, fingerprint_sha256, fingerprint, expires_at, type)"
-		      " VALUES (coalesce($1::bigint, nextval(pg_get_serial_sequence('keys', 'id'))),"
-		      "         $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-		      params, 8) != 0)
-		return -1;
-	*out_id = id;
+	struct key_rec rec = { .id = k->id, .user_id = user_id, .title = k->title, .line = k->line,
+			       .expires = k->expires, .key = &k->key, .md5 = k->md5 };
+	if (key_write(im->a->db, &rec, deploy, WRITE_MATCH, id, &outcome, &e) != 0)
+		return write_failed(im, at, &e);
+	count(im, deploy ? C_DEPLOY_KEYS : C_KEYS, outcome);
 	return 0;
 }
 
@@ -1231,28 +1046,21 @@ static int write_keys(struct import *im)
 	}
 	for (size_t i = 0; i < im->ndeploy_keys; i++) {
 		const struct key_in *k = &im->deploy_keys[i];
-		char at[64], kid[24];
+		char at[64];
 		long long id;
 		snprintf(at, sizeof at, "deploy_keys[%zu]", i);
 		if (write_key(im, at, k, true, &id) != 0)
 			return -1;
-		snprintf(kid, sizeof kid, "%lld", id);
 		for (size_t j = 0; j < k->nlinks; j++) {
-			char sub[96], pid[24];
+			char sub[96];
 			struct route r;
-			int outcome = UNCHANGED;
+			struct db_err err;
+			int outcome;
 			snprintf(sub, sizeof sub, "%s.projects[%zu]", at, j);
 			if (lookup_route(im, sub, "project", k->links[j].project, 'p', &r) != 0)
 				return -1;
-			snprintf(pid, sizeof pid, "%lld", r.id);
-			const char *params[] = { kid, pid, k->links[j].can_push ? "t" : "f" };
-			if (upsert_outcome(im, sub,
-					   "INSERT INTO deploy_keys_projects (deploy_key_id, project_id, can_push)"
-					   " VALUES ($1, $2, $3) ON CONFLICT (deploy_key_id, project_id)"
-					   " DO UPDATE SET can_push = EXCLUDED.can_push"
-					   " WHERE deploy_keys_projects.can_push <> EXCLUDED.can_push RETURNING (xmax = 0)",
-					   params, 3, &outcome) != 0)
-				return -1;
+			if (deploy_link_write(im->a->db, id, r.id, k->links[j].can_push, &outcome, &err) != 0)
+				return db_failed(im, sub, &err);
 			count(im, C_DEPLOY_LINKS, outcome);
 		}
 	}
@@ -1265,47 +1073,16 @@ static int write_branches(struct import *im)
 		const struct branch_in *b = &im->branches[i];
 		struct route r;
 		struct db_err err;
-		char at[64], pid[24], bid[24], push[12], merge[12];
-		int outcome = UNCHANGED, push_outcome = UNCHANGED, merge_outcome = UNCHANGED;
+		char at[64];
+		long long id;
+		int outcome;
 		snprintf(at, sizeof at, "protected_branches[%zu]", i);
 		if (lookup_route(im, at, "project", b->project, 'p', &r) != 0)
 			return -1;
-		snprintf(pid, sizeof pid, "%lld", r.id);
-		const char *params[] = { pid, b->name, b->force_push ? "t" : "f" };
-		if (upsert_outcome(im, at,
-				   "INSERT INTO protected_branches (project_id, name, allow_force_push) VALUES ($1, $2, $3)"
-				   " ON CONFLICT (project_id, name) DO UPDATE SET allow_force_push = EXCLUDED.allow_force_push"
-				   " WHERE protected_branches.allow_force_push <> EXCLUDED.allow_force_push"
-				   " RETURNING (xmax = 0)",
-				   params, 3, &outcome) != 0)
-			return -1;
-		PGresult *res = admin_query(im->a->db, "SELECT id FROM protected_branches WHERE project_id = $1 AND name = $2",
-					2, params, &err);
-		if (!res)
+		struct branch_rec rec = { .project_id = r.id, .name = b->name, .push = b->push, .merge = b->merge,
+					  .force_push = b->force_push };
+		if (branch_write(im->a->db, &rec, &id, &outcome, &err) != 0)
 			return db_failed(im, at, &err);
-		snprintf(bid, sizeof bid, "%s", PQgetvalue(res, 0, 0));
-		PQclear(res);
-		snprintf(push, sizeof push, "%d", b->push);
-		snprintf(merge, sizeof merge, "%d", b->merge);
-		const char *pp[] = { bid, push }, *mp[] = { bid, merge };
-		/* The role row; per-user and per-group rows (EE) are left alone. */
-		if (upsert_outcome(im, at,
-				   "INSERT INTO protected_branch_push_access_levels (protected_branch_id, access_level)"
-				   " VALUES ($1, $2) ON CONFLICT (protected_branch_id) WHERE user_id IS NULL AND group_id IS NULL"
-				   " DO UPDATE SET access_level = EXCLUDED.access_level"
-				   " WHERE protected_branch_push_access_levels.access_level <> EXCLUDED.access_level"
-				   " RETURNING (xmax = 0)",
-				   pp, 2, &push_outcome) != 0 ||
-		    upsert_outcome(im, at,
-				   "INSERT INTO protected_branch_merge_access_levels (protected_branch_id, access_level)"
-				   " VALUES ($1, $2) ON CONFLICT (protected_branch_id) WHERE user_id IS NULL AND group_id IS NULL"
-				   " DO UPDATE SET access_level = EXCLUDED.access_level"
-				   " WHERE protected_branch_merge_access_levels.access_level <> EXCLUDED.access_level"
-				   " RETURNING (xmax = 0)",
-				   mp, 2, &merge_outcome) != 0)
-			return -1;
-		if (outcome == UNCHANGED && (push_outcome != UNCHANGED || merge_outcome != UNCHANGED))
-			outcome = UPDATED;
 		count(im, C_BRANCHES, outcome);
 	}
 	return 0;
@@ -1315,27 +1092,17 @@ static int write_pats(struct import *im)
 {
 	for (size_t i = 0; i < im->npats; i++) {
 		const struct pat_in *t = &im->pats[i];
-		char at[64], uid[24];
+		struct db_err err;
+		char at[64];
 		long long user_id;
-		int outcome = UNCHANGED;
+		int outcome;
 		snprintf(at, sizeof at, "personal_access_tokens[%zu]", i);
 		if (lookup_user(im, at, "user", t->user, &user_id) != 0)
 			return -1;
-		snprintf(uid, sizeof uid, "%lld", user_id);
-		const char *params[] = { uid, t->name, t->digest, t->scopes, t->expires, t->revoked ? "t" : "f" };
-		if (upsert_outcome(im, at,
-				   "INSERT INTO personal_access_tokens (user_id, name, token_digest, scopes, expires_at, revoked)"
-				   " VALUES ($1, $2, $3, $4::text[], $5::date, $6)"
-				   " ON CONFLICT (token_digest) DO UPDATE SET user_id = EXCLUDED.user_id, name = EXCLUDED.name,"
-				   "   scopes = EXCLUDED.scopes, expires_at = EXCLUDED.expires_at, revoked = EXCLUDED.revoked"
-				   " WHERE (personal_access_tokens.user_id, personal_access_tokens.name,"
-				   "        personal_access_tokens.scopes, personal_access_tokens.expires_at,"
-				   "        personal_access_tokens.revoked)"
-				   "       IS DISTINCT FROM (EXCLUDED.user_id, EXCLUDED.name, EXCLUDED.scopes,"
-				   "        EXCLUDED.expires_at, EXCLUDED.revoked)"
-				   " RETURNING (xmax = 0)",
-				   params, 6, &outcome) != 0)
-			return -1;
+		struct pat_rec rec = { .user_id = user_id, .name = t->name, .digest = t->digest, .scopes = t->scopes,
+				       .expires = t->expires, .revoked = t->revoked };
+		if (pat_write(im->a->db, &rec, WRITE_MATCH, &outcome, &err) != 0)
+			return db_failed(im, at, &err);
 		count(im, C_PATS, outcome);
 	}
 	return 0;
@@ -1346,54 +1113,22 @@ static int write_agents(struct import *im)
 	for (size_t i = 0; i < im->nagents; i++) {
 		const struct agent_in *g = &im->agents[i];
 		struct route r;
-		struct db_err err;
-		char at[64], pid[24], aid[24];
-		long long id = g->id;
+		struct write_err e;
+		char at[64];
+		long long id;
+		int outcome;
 		snprintf(at, sizeof at, "cluster_agents[%zu]", i);
 		if (lookup_route(im, at, "project", g->project, 'p', &r) != 0)
 			return -1;
-		snprintf(pid, sizeof pid, "%lld", r.id);
-		const char *lp[] = { pid, g->name };
-		PGresult *res = admin_query(im->a->db, "SELECT id FROM cluster_agents WHERE project_id = $1 AND name = $2",
-					2, lp, &err);
-		if (!res)
-			return db_failed(im, at, &err);
-		bool named = PQntuples(res) == 1;
-		long long by_name = named ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
-		PQclear(res);
-		bool exists = named;
-		if (g->id) {
-			int e = row_exists(im, at, "SELECT 1 FROM cluster_agents WHERE id = $1", g->id, NULL, 0);
-			if (e < 0)
-				return -1;
-			if (named && by_name != g->id)
-				return bad(im, at, "name", "project \"%s\" has agent \"%s\" as id %lld, not %lld",
-					   r.path, g->name, by_name, g->id);
-			exists = e;
-		} else if (named) {
-			id = by_name;
-		}
-		const char *params[] = { NULL, pid, g->name };
-		if (write_row(im, at, C_AGENTS, exists, &id,
-			      "UPDATE cluster_agents SET project_id = $2, name = $3"
-			      " WHERE id = $1 AND (project_id, name) IS DISTINCT FROM ($2::bigint, $3)",
-			      "INSERT INTO cluster_agents (id, project_id, name)"
-			      " VALUES (coalesce($1::bigint, nextval(pg_get_serial_sequence('cluster_agents', 'id'))),"
-			      "         $2, $3) RETURNING id",
-			      params, 3) != 0)
-			return -1;
-		snprintf(aid, sizeof aid, "%lld", id);
+		struct agent_rec rec = { .id = g->id, .project_id = r.id, .name = g->name, .project_path = r.path };
+		if (agent_write(im->a->db, &rec, WRITE_MATCH, &id, &outcome, &e) != 0)
+			return write_failed(im, at, &e);
+		count(im, C_AGENTS, outcome);
 		for (size_t j = 0; j < g->ntokens; j++) {
 			char sub[96];
-			int outcome = UNCHANGED;
 			snprintf(sub, sizeof sub, "%s.tokens[%zu]", at, j);
-			const char *tp[] = { aid, g->digests[j] };
-			if (upsert_outcome(im, sub,
-					   "INSERT INTO cluster_agent_tokens (agent_id, token_digest) VALUES ($1, $2)"
-					   " ON CONFLICT (token_digest) DO UPDATE SET agent_id = EXCLUDED.agent_id"
-					   " WHERE cluster_agent_tokens.agent_id <> EXCLUDED.agent_id RETURNING (xmax = 0)",
-					   tp, 2, &outcome) != 0)
-				return -1;
+			if (agent_token_write(im->a->db, id, g->digests[j], NULL, WRITE_MATCH, &outcome, &e.db) != 0)
+				return db_failed(im, sub, &e.db);
 			count(im, C_AGENT_TOKENS, outcome);
 		}
 	}
@@ -1405,28 +1140,20 @@ static int write_snippets(struct import *im)
 	for (size_t i = 0; i < im->nsnippets; i++) {
 		const struct snippet_in *s = &im->snippets[i];
 		struct route r = { 0 };
-		char at[64], uid[24], pid[24], vis[12];
-		long long author, id = s->id;
+		struct write_err e;
+		char at[64];
+		long long author;
+		int outcome;
 		snprintf(at, sizeof at, "snippets[%zu]", i);
 		if (lookup_user(im, at, "author", s->author, &author) != 0 ||
 		    (s->project && (lookup_route(im, at, "project", s->project, 'p', &r) != 0 ||
 				    check_visibility(im, at, s->visibility, &r) != 0)))
 			return -1;
-		int e = row_exists(im, at, "SELECT 1 FROM snippets WHERE id = $1", s->id, NULL, 0);
-		if (e < 0)
-			return -1;
-		snprintf(uid, sizeof uid, "%lld", author);
-		snprintf(pid, sizeof pid, "%lld", r.id);
-		snprintf(vis, sizeof vis, "%d", s->visibility);
-		const char *params[] = { NULL, uid, s->project ? pid : NULL, vis, s->title };
-		if (write_row(im, at, C_SNIPPETS, e, &id,
-			      "UPDATE snippets SET author_id = $2, project_id = $3, visibility_level = $4, title = $5"
-			      " WHERE id = $1 AND (author_id, project_id, visibility_level, title)"
-			      "       IS DISTINCT FROM ($2::bigint, $3::bigint, $4::integer, $5)",
-			      "INSERT INTO snippets (id, author_id, project_id, visibility_level, title)"
-			      " VALUES ($1, $2, $3, $4, $5) RETURNING id",
-			      params, 5) != 0)
-			return -1;
+		struct snippet_rec rec = { .id = s->id, .author_id = author, .project_id = s->project ? r.id : 0,
+					   .title = s->title, .visibility = s->visibility };
+		if (snippet_write(im->a->db, &rec, &outcome, &e) != 0)
+			return write_failed(im, at, &e);
+		count(im, C_SNIPPETS, outcome);
 	}
 	return 0;
 }
@@ -1504,9 +1231,9 @@ static void print_counts(const struct import *im, bool dry_run)
 		const struct counts *k = &im->counts[c];
 		if (!k->present)
 			continue;
-		printf("%-24s %zu created, %zu updated, %zu unchanged\n", labels[c], k->n[CREATED], k->n[UPDATED],
-		       k->n[UNCHANGED]);
-		changed += k->n[CREATED] + k->n[UPDATED];
+		printf("%-24s %zu created, %zu updated, %zu unchanged\n", labels[c], k->n[WRITE_CREATED],
+		       k->n[WRITE_UPDATED], k->n[WRITE_UNCHANGED]);
+		changed += k->n[WRITE_CREATED] + k->n[WRITE_UPDATED];
 	}
 	if (dry_run)
 		printf("dry run: nothing was written (%zu row%s would change)\n", changed, changed == 1 ? "" : "s");

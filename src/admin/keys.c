@@ -57,13 +57,106 @@ int admin_key_parse(const char *line, struct sshkey *key, char md5[SSHKEY_MD5_LE
 	return 0;
 }
 
-/* An OpenSSH key line without surrounding blanks, as GitLab strips it. */
-static char *key_line_stripped(const char *line)
+const char *key_line_trim(const char *line, size_t *len)
 {
 	size_t start = strspn(line, " \t"), end = strlen(line);
 	while (end > start && (line[end - 1] == ' ' || line[end - 1] == '\t'))
 		end--;
-	return strndup(line + start, end - start);
+	*len = end - start;
+	return line + start;
+}
+
+static char *key_line_stripped(const char *line)
+{
+	size_t len;
+	const char *start = key_line_trim(line, &len);
+	return strndup(start, len);
+}
+
+const char *key_title_default(const struct sshkey *key, char fallback[64])
+{
+	/* GitLab fills the title from the key's comment. */
+	if (*key->comment)
+		return key->comment;
+	snprintf(fallback, 64, "SHA256:%s", key->fingerprint);
+	return fallback;
+}
+
+/* Inserts the key, or with WRITE_MATCH finds it by id or fingerprint and
+ * updates what differs. A key is never moved to another user. */
+int key_write(PGconn *db, const struct key_rec *k, bool deploy, enum write_mode mode, long long *id, int *outcome,
+	      struct write_err *e)
+{
+	const char *mytype = deploy ? "DeployKey" : "Key";
+	char fallback[64], uid[24];
+	bool exists = false;
+
+	*id = k->id;
+	if (mode == WRITE_MATCH) {
+		const char *fp[] = { k->key->fingerprint };
+		PGresult *res = admin_query(db,
+					"SELECT k.id, k.type, k.user_id, coalesce(u.username, '')"
+					"  FROM keys k LEFT JOIN users u ON u.id = k.user_id WHERE k.fingerprint_sha256 = $1",
+					1, fp, &e->db);
+		if (!res)
+			return write_db_failed(e);
+		bool named = PQntuples(res) == 1;
+		long long by_fp = named ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+		bool same_type = named && strcmp(PQgetvalue(res, 0, 1), mytype) == 0;
+		long long owner = named ? strtoll(PQgetvalue(res, 0, 2), NULL, 10) : 0;
+		char owner_name[256], type[16] = "";
+		snprintf(owner_name, sizeof owner_name, "%s", named ? PQgetvalue(res, 0, 3) : "");
+		PQclear(res);
+		if (named && !same_type)
+			return write_refused(e, "key", "this key is already %s %lld",
+					     deploy ? "the user key" : "the deploy key", by_fp);
+		/* Moving a key to another user hands over SSH access: never as a
+		 * side effect of a load. */
+		if (named && !deploy && owner != k->user_id)
+			return write_refused(e, "key", "this key belongs to user %s (key %lld); remove it there first "
+					     "(glia-admin key rm %lld)", owner_name, by_fp, by_fp);
+		exists = named;
+		if (k->id) {
+			int found = admin_row_exists(db, "SELECT type FROM keys WHERE id = $1", k->id, type, sizeof type, &e->db);
+			if (found < 0)
+				return write_db_failed(e);
+			if (found && strcmp(type, mytype) != 0)
+				return write_refused(e, "id", "%lld is a %s", k->id, deploy ? "user's key" : "deploy key");
+			if (named && by_fp != k->id)
+				return write_refused(e, "key", "this key is already key %lld, not %lld", by_fp, k->id);
+			exists = found;
+		} else if (named) {
+			*id = by_fp;
+		}
+	}
+	fmt_id(uid, sizeof uid, k->user_id);
+	/* expires_at: a date is midnight UTC, the session's time zone. */
+	const char *params[] = { NULL, k->user_id ? uid : NULL, k->title ? k->title : key_title_default(k->key, fallback),
+				 k->line, k->key->fingerprint, k->md5[0] ? k->md5 : NULL, k->expires, mytype };
+	return admin_write_row(db, exists, id,
+			       "UPDATE keys SET user_id = $2, title = $3, key = $4, fingerprint_sha256 = $5,"
+			       "       fingerprint = $6, expires_at = $7"
+			       " WHERE id = $1 AND type = $8"
+			       "   AND (user_id, title, key, fingerprint_sha256, fingerprint, expires_at)"
+			       "       IS DISTINCT FROM ($2::bigint, $3, $4, $5, $6, $7::timestamptz)",
+			       "INSERT INTO keys (id, user_id, title, key, fingerprint_sha256, fingerprint, expires_at, type)"
+			       " VALUES (coalesce($1::bigint, nextval(pg_get_serial_sequence('keys', 'id'))),"
+			       "         $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+			       params, 8, outcome, NULL, e);
+}
+
+int deploy_link_write(PGconn *db, long long key_id, long long project_id, bool can_push, int *outcome,
+		      struct db_err *err)
+{
+	char kid[24], pid[24];
+	fmt_id(kid, sizeof kid, key_id);
+	fmt_id(pid, sizeof pid, project_id);
+	const char *params[] = { kid, pid, can_push ? "t" : "f" };
+	return admin_upsert(db,
+			    "INSERT INTO deploy_keys_projects (deploy_key_id, project_id, can_push) VALUES ($1, $2, $3)"
+			    " ON CONFLICT (deploy_key_id, project_id) DO UPDATE SET can_push = EXCLUDED.can_push"
+			    " WHERE deploy_keys_projects.can_push <> EXCLUDED.can_push RETURNING (xmax = 0)",
+			    params, 3, outcome, err);
 }
 
 /* Why adding a key failed: the key or deploy key that holds it already, or
@@ -112,15 +205,8 @@ static int key_add(struct admin *a, int argc, char **argv)
 	const char *username = argv[optind], *line = argv[optind + 1];
 	if (admin_key_parse(line, &key, md5, msg, sizeof msg) != 0)
 		return usage_error("key add: %s", msg);
-	if (!title) {
-		/* GitLab fills the title from the key's comment. */
-		if (*key.comment) {
-			title = key.comment;
-		} else {
-			snprintf(fallback, sizeof fallback, "SHA256:%s", key.fingerprint);
-			title = fallback;
-		}
-	}
+	if (!title)
+		title = key_title_default(&key, fallback);
 	if (check_text("the title", title, 255, false) != 0)
 		return ADMIN_USAGE;
 	if (expires && check_future_date("--expires", expires) != 0)
@@ -132,21 +218,17 @@ static int key_add(struct admin *a, int argc, char **argv)
 		return ADMIN_FAIL;
 
 	char *stored = key_line_stripped(line);
-	char uid[24];
 	if (!stored)
 		return admin_fail("out of memory");
-	fmt_id(uid, sizeof uid, user_id);
-	struct db_err err;
-	const char *params[] = { uid, title, stored, key.fingerprint, md5[0] ? md5 : NULL, expires };
-	PGresult *res = admin_query(a->db,
-				"INSERT INTO keys (user_id, title, key, fingerprint_sha256, fingerprint, expires_at)"
-				" VALUES ($1, $2, $3, $4, $5, ($6::date)::timestamp AT TIME ZONE 'UTC') RETURNING id",
-				6, params, &err);
+	struct key_rec k = { .user_id = user_id, .title = title, .line = stored, .expires = expires, .key = &key, .md5 = md5 };
+	struct write_err e;
+	long long id;
+	int outcome;
+	int rc = key_write(a->db, &k, false, WRITE_INSERT, &id, &outcome, &e);
 	free(stored);
-	if (!res)
-		return key_insert_failed(a, &key, &err);
-	printf("added key %s (SHA256:%s) to user %s\n", PQgetvalue(res, 0, 0), key.fingerprint, username);
-	PQclear(res);
+	if (rc != 0)
+		return key_insert_failed(a, &key, &e.db);
+	printf("added key %lld (SHA256:%s) to user %s\n", id, key.fingerprint, username);
 	return ADMIN_OK;
 }
 
@@ -239,21 +321,17 @@ static int deploy_key_add(struct admin *a, int argc, char **argv)
 		return ADMIN_FAIL;
 
 	char *stored = key_line_stripped(line);
-	char uid[24];
 	if (!stored)
 		return admin_fail("out of memory");
-	fmt_id(uid, sizeof uid, user_id);
-	struct db_err err;
-	const char *params[] = { username ? uid : NULL, title, stored, key.fingerprint, md5[0] ? md5 : NULL };
-	PGresult *res = admin_query(a->db,
-				"INSERT INTO keys (type, user_id, title, key, fingerprint_sha256, fingerprint)"
-				" VALUES ('DeployKey', $1, $2, $3, $4, $5) RETURNING id",
-				5, params, &err);
+	struct key_rec k = { .user_id = user_id, .title = title, .line = stored, .key = &key, .md5 = md5 };
+	struct write_err e;
+	long long id;
+	int outcome;
+	int rc = key_write(a->db, &k, true, WRITE_INSERT, &id, &outcome, &e);
 	free(stored);
-	if (!res)
-		return key_insert_failed(a, &key, &err);
-	printf("added deploy key %s (SHA256:%s)\n", PQgetvalue(res, 0, 0), key.fingerprint);
-	PQclear(res);
+	if (rc != 0)
+		return key_insert_failed(a, &key, &e.db);
+	printf("added deploy key %lld (SHA256:%s)\n", id, key.fingerprint);
 	return ADMIN_OK;
 }
 
@@ -351,26 +429,17 @@ static int deploy_key_enable(struct admin *a, int argc, char **argv)
 	if (admin_find_project(a, argv[optind + 1], &r) != 0)
 		return ADMIN_FAIL;
 
-	char kid[24], pid[24];
-	fmt_id(kid, sizeof kid, id);
-	fmt_id(pid, sizeof pid, r.id);
 	struct db_err err;
-	const char *params[] = { kid, pid, can_push ? "t" : "f" };
-	PGresult *res = admin_query(a->db,
-				"INSERT INTO deploy_keys_projects (deploy_key_id, project_id, can_push) VALUES ($1, $2, $3)"
-				" ON CONFLICT (deploy_key_id, project_id) DO UPDATE SET can_push = EXCLUDED.can_push"
-				" WHERE deploy_keys_projects.can_push <> EXCLUDED.can_push RETURNING (xmax = 0)",
-				3, params, &err);
-	if (!res)
+	int outcome;
+	if (deploy_link_write(a->db, id, r.id, can_push, &outcome, &err) != 0)
 		return admin_fail("cannot enable deploy key %lld on %s: %s", id, r.path, db_err_reason(&err));
 	const char *how = can_push ? "read-write" : "read-only";
-	if (PQntuples(res) == 0)
+	if (outcome == WRITE_UNCHANGED)
 		printf("deploy key %lld was already enabled on %s (%s)\n", id, r.path, how);
-	else if (PQgetvalue(res, 0, 0)[0] == 't')
+	else if (outcome == WRITE_CREATED)
 		printf("enabled deploy key %lld on %s (%s)\n", id, r.path, how);
 	else
 		printf("deploy key %lld on %s is now %s\n", id, r.path, how);
-	PQclear(res);
 	return ADMIN_OK;
 }
 

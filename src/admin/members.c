@@ -8,6 +8,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Sets the role, writing only when it differs. */
+int member_write(PGconn *db, long long user_id, long long source_id, bool group, int level, int *outcome,
+		 struct db_err *err)
+{
+	char uid[24], sid[24], lvl[12];
+	fmt_id(uid, sizeof uid, user_id);
+	fmt_id(sid, sizeof sid, source_id);
+	snprintf(lvl, sizeof lvl, "%d", level);
+	const char *params[] = { uid, sid, lvl };
+	return admin_upsert(db,
+			    group ? "INSERT INTO members (user_id, namespace_id, access_level) VALUES ($1, $2, $3)"
+				    " ON CONFLICT (user_id, namespace_id) WHERE namespace_id IS NOT NULL"
+				    " DO UPDATE SET access_level = EXCLUDED.access_level"
+				    " WHERE members.access_level <> EXCLUDED.access_level RETURNING (xmax = 0)"
+				  : "INSERT INTO members (user_id, project_id, access_level) VALUES ($1, $2, $3)"
+				    " ON CONFLICT (user_id, project_id) WHERE project_id IS NOT NULL"
+				    " DO UPDATE SET access_level = EXCLUDED.access_level"
+				    " WHERE members.access_level <> EXCLUDED.access_level RETURNING (xmax = 0)",
+			    params, 3, outcome, err);
+}
+
 static int member_add(struct admin *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -51,22 +72,9 @@ static int member_add(struct admin *a, int argc, char **argv)
 			return admin_fail("project \"%s\" not found", project);
 	}
 
-	char uid[24], sid[24], lvl[12];
-	fmt_id(uid, sizeof uid, user_id);
-	fmt_id(sid, sizeof sid, r.id);
-	snprintf(lvl, sizeof lvl, "%d", level);
-	const char *params[] = { uid, sid, lvl };
-	PGresult *res = admin_query(a->db,
-				group ? "INSERT INTO members (user_id, namespace_id, access_level) VALUES ($1, $2, $3)"
-					" ON CONFLICT (user_id, namespace_id) WHERE namespace_id IS NOT NULL"
-					" DO UPDATE SET access_level = EXCLUDED.access_level"
-				      : "INSERT INTO members (user_id, project_id, access_level) VALUES ($1, $2, $3)"
-					" ON CONFLICT (user_id, project_id) WHERE project_id IS NOT NULL"
-					" DO UPDATE SET access_level = EXCLUDED.access_level",
-				3, params, &err);
-	if (!res)
+	int outcome;
+	if (member_write(a->db, user_id, r.id, group != NULL, level, &outcome, &err) != 0)
 		return admin_fail("cannot add %s to \"%s\": %s", username, r.path, db_err_reason(&err));
-	PQclear(res);
 	printf("%s is now %s (%d) of %s %s\n", username, gitlab_access_name(level), level,
 	       group ? "group" : "project", r.path);
 	return ADMIN_OK;

@@ -5,6 +5,7 @@
 #include "admin/admin.h"
 #include "gitlab.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,16 +233,92 @@ int admin_find_project(struct admin *a, const char *full_path, struct route *r)
 	return 0;
 }
 
-/* GitLab refuses a group or project more visible than its namespace. */
+/* GitLab refuses a group, project or snippet more visible than what holds it. */
+bool visibility_fits(int visibility, const struct route *outer, char *why, size_t n)
+{
+	if (visibility <= outer->visibility)
+		return true;
+	snprintf(why, n, "%s is not allowed inside \"%s\", which is %s", gitlab_visibility_name(visibility), outer->path,
+		 gitlab_visibility_name(outer->visibility));
+	return false;
+}
+
 int check_visibility_within(int visibility, const struct route *ns)
 {
-	if (visibility > ns->visibility)
-		return admin_fail("visibility %s is not allowed inside \"%s\", which is %s", gitlab_visibility_name(visibility),
-			    ns->path, gitlab_visibility_name(ns->visibility));
+	char why[1280];
+	if (!visibility_fits(visibility, ns, why, sizeof why))
+		return admin_fail("visibility %s", why);
 	return 0;
 }
 
 void fmt_id(char *buf, size_t n, long long v)
 {
 	snprintf(buf, n, "%lld", v);
+}
+
+/* ---- Writes: what the entities' files share ----------------------------- */
+
+int write_db_failed(struct write_err *e)
+{
+	e->field = NULL;
+	snprintf(e->message, sizeof e->message, "%s", db_err_reason(&e->db));
+	return -1;
+}
+
+int write_refused(struct write_err *e, const char *field, const char *fmt, ...)
+{
+	va_list ap;
+	e->field = field;
+	va_start(ap, fmt);
+	vsnprintf(e->message, sizeof e->message, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int admin_row_exists(PGconn *db, const char *sql, long long id, char *type, size_t typelen, struct db_err *err)
+{
+	char idbuf[24];
+	fmt_id(idbuf, sizeof idbuf, id);
+	const char *params[] = { idbuf };
+	PGresult *res = admin_query(db, sql, 1, params, err);
+	if (!res)
+		return -1;
+	int n = PQntuples(res);
+	if (n == 1 && type)
+		snprintf(type, typelen, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return n == 1;
+}
+
+int admin_write_row(PGconn *db, bool exists, long long *id, const char *update_sql, const char *insert_sql,
+		    const char **params, int nparams, int *outcome, PGresult **inserted, struct write_err *e)
+{
+	char idbuf[24];
+	fmt_id(idbuf, sizeof idbuf, *id);
+	params[0] = *id ? idbuf : NULL;
+	PGresult *res = admin_query(db, exists ? update_sql : insert_sql, nparams, params, &e->db);
+	if (!res)
+		return write_db_failed(e);
+	if (exists) {
+		*outcome = strcmp(PQcmdTuples(res), "1") == 0 ? WRITE_UPDATED : WRITE_UNCHANGED;
+	} else {
+		*id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		*outcome = WRITE_CREATED;
+		if (inserted) {
+			*inserted = res;
+			return 0;
+		}
+	}
+	PQclear(res);
+	return 0;
+}
+
+int admin_upsert(PGconn *db, const char *sql, const char *const *params, int nparams, int *outcome, struct db_err *err)
+{
+	PGresult *res = admin_query(db, sql, nparams, params, err);
+	if (!res)
+		return -1;
+	*outcome = PQntuples(res) == 0 ? WRITE_UNCHANGED : PQgetvalue(res, 0, 0)[0] == 't' ? WRITE_CREATED : WRITE_UPDATED;
+	PQclear(res);
+	return 0;
 }

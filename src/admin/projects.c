@@ -37,6 +37,59 @@ bool valid_branch_name(const char *s)
 	return utf8_valid(s, n);
 }
 
+/* Inserts the project, or with WRITE_MATCH finds it by id or full path and
+ * updates what differs. Its namespace must be in place already. */
+int project_write(PGconn *db, const struct project_rec *p, enum write_mode mode, long long *id, int *outcome,
+		  char *disk_path, size_t disk_path_len, struct write_err *e)
+{
+	bool exists = false;
+
+	*id = p->id;
+	if (mode == WRITE_MATCH) {
+		struct route self;
+		int named = db_find_route(db, p->full_path, &self, &e->db);
+		if (named < 0)
+			return write_db_failed(e);
+		if (named && !self.is_project)
+			return write_refused(e, "path", "\"%s\" is a group or a user's namespace", p->full_path);
+		exists = named;
+		if (p->id) {
+			int found = admin_row_exists(db, "SELECT 1 FROM projects WHERE id = $1", p->id, NULL, 0, &e->db);
+			if (found < 0)
+				return write_db_failed(e);
+			if (named && self.id != p->id)
+				return write_refused(e, "path", "\"%s\" belongs to project %lld, not %lld", p->full_path,
+						     self.id, p->id);
+			exists = found;
+		} else if (named) {
+			*id = self.id;
+		}
+	}
+	char nsid[24], vis[12];
+	fmt_id(nsid, sizeof nsid, p->namespace_id);
+	snprintf(vis, sizeof vis, "%d", p->visibility);
+	const char *params[] = { NULL, nsid, p->path, p->name ? p->name : p->path, vis, p->archived ? "t" : "f",
+				 p->storage ? p->storage : "default", p->branch, p->lfs ? "t" : "f" };
+	PGresult *inserted = NULL;
+	if (admin_write_row(db, exists, id,
+			    "UPDATE projects SET namespace_id = $2, path = $3, name = $4, visibility_level = $5,"
+			    "       archived = $6, repository_storage = $7, default_branch = $8, lfs_enabled = $9"
+			    " WHERE id = $1 AND (namespace_id, path, name, visibility_level, archived,"
+			    "                    repository_storage, default_branch, lfs_enabled)"
+			    "       IS DISTINCT FROM ($2::bigint, $3, $4, $5::integer, $6::boolean, $7, $8, $9::boolean)",
+			    "INSERT INTO projects (id, namespace_id, path, name, visibility_level, archived,"
+			    "                      repository_storage, default_branch, lfs_enabled)"
+			    " VALUES (coalesce($1::bigint, nextval(pg_get_serial_sequence('projects', 'id'))),"
+			    "         $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id, disk_path",
+			    params, 9, outcome, disk_path ? &inserted : NULL, e) != 0)
+		return -1;
+	if (disk_path) {
+		snprintf(disk_path, disk_path_len, "%s", inserted ? PQgetvalue(inserted, 0, 1) : "");
+		PQclear(inserted);
+	}
+	return 0;
+}
+
 static int project_add(struct admin *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -90,19 +143,17 @@ static int project_add(struct admin *a, int argc, char **argv)
 	if (rc != ADMIN_OK)
 		return rc;
 
-	char nsid[24], vis[12];
-	fmt_id(nsid, sizeof nsid, ns.id);
-	snprintf(vis, sizeof vis, "%d", visibility);
-	const char *params[] = { nsid, path, name, vis, branch };
-	PGresult *res = admin_query(a->db,
-				"INSERT INTO projects (namespace_id, path, name, visibility_level, default_branch)"
-				" VALUES ($1, $2, $3, $4, $5) RETURNING id, disk_path",
-				5, params, &err);
-	if (!res)
-		return admin_fail("cannot add project \"%s/%s\": %s", ns.path, path, db_err_reason(&err));
-	printf("added project %s/%s (id %s, %s, %s.git)\n", ns.path, path, PQgetvalue(res, 0, 0),
-	       gitlab_visibility_name(visibility), PQgetvalue(res, 0, 1));
-	PQclear(res);
+	/* GitLab's defaults for what the verb does not set: LFS on, not archived. */
+	struct project_rec p = { .namespace_id = ns.id, .path = path, .name = name, .branch = branch,
+				 .visibility = visibility, .lfs = true };
+	struct write_err e;
+	char disk_path[256];
+	long long id;
+	int outcome;
+	if (project_write(a->db, &p, WRITE_INSERT, &id, &outcome, disk_path, sizeof disk_path, &e) != 0)
+		return admin_fail("cannot add project \"%s/%s\": %s", ns.path, path, e.message);
+	printf("added project %s/%s (id %lld, %s, %s.git)\n", ns.path, path, id, gitlab_visibility_name(visibility),
+	       disk_path);
 	return ADMIN_OK;
 }
 

@@ -32,6 +32,53 @@ static int protected_level_opt(const char *what, const char *opt, const char *s,
 	"   FROM " table " l LEFT JOIN users lu ON lu.id = l.user_id"                                 \
 	"   LEFT JOIN routes lr ON lr.namespace_id = l.group_id WHERE l." fk " = " owner ".id)"
 
+/* The branch rule and its role rows for push and merge, each written only
+ * where it differs; per-user and per-group rows (EE) are left alone. The
+ * outcome is the rule's, or updated when only a role row changed. */
+int branch_write(PGconn *db, const struct branch_rec *b, long long *id, int *outcome, struct db_err *err)
+{
+	char pid[24], bid[24], push[12], merge[12];
+	int push_outcome, merge_outcome;
+
+	fmt_id(pid, sizeof pid, b->project_id);
+	const char *params[] = { pid, b->name, b->force_push ? "t" : "f" };
+	if (admin_upsert(db,
+			 "INSERT INTO protected_branches (project_id, name, allow_force_push) VALUES ($1, $2, $3)"
+			 " ON CONFLICT (project_id, name) DO UPDATE SET allow_force_push = EXCLUDED.allow_force_push"
+			 " WHERE protected_branches.allow_force_push <> EXCLUDED.allow_force_push"
+			 " RETURNING (xmax = 0)",
+			 params, 3, outcome, err) != 0)
+		return -1;
+	PGresult *res = admin_query(db, "SELECT id FROM protected_branches WHERE project_id = $1 AND name = $2", 2,
+				    params, err);
+	if (!res)
+		return -1;
+	snprintf(bid, sizeof bid, "%s", PQgetvalue(res, 0, 0));
+	*id = strtoll(bid, NULL, 10);
+	PQclear(res);
+	snprintf(push, sizeof push, "%d", b->push);
+	snprintf(merge, sizeof merge, "%d", b->merge);
+	const char *pp[] = { bid, push }, *mp[] = { bid, merge };
+	if (admin_upsert(db,
+			 "INSERT INTO protected_branch_push_access_levels (protected_branch_id, access_level)"
+			 " VALUES ($1, $2) ON CONFLICT (protected_branch_id) WHERE user_id IS NULL AND group_id IS NULL"
+			 " DO UPDATE SET access_level = EXCLUDED.access_level"
+			 " WHERE protected_branch_push_access_levels.access_level <> EXCLUDED.access_level"
+			 " RETURNING (xmax = 0)",
+			 pp, 2, &push_outcome, err) != 0 ||
+	    admin_upsert(db,
+			 "INSERT INTO protected_branch_merge_access_levels (protected_branch_id, access_level)"
+			 " VALUES ($1, $2) ON CONFLICT (protected_branch_id) WHERE user_id IS NULL AND group_id IS NULL"
+			 " DO UPDATE SET access_level = EXCLUDED.access_level"
+			 " WHERE protected_branch_merge_access_levels.access_level <> EXCLUDED.access_level"
+			 " RETURNING (xmax = 0)",
+			 mp, 2, &merge_outcome, err) != 0)
+		return -1;
+	if (*outcome == WRITE_UNCHANGED && (push_outcome != WRITE_UNCHANGED || merge_outcome != WRITE_UNCHANGED))
+		*outcome = WRITE_UPDATED;
+	return 0;
+}
+
 /* The branch rule and its role rows for push and merge, in one transaction.
  * Given again for a protected name, the rule is set anew: GitLab's defaults
  * for what the command leaves out, as import does. */
@@ -68,42 +115,19 @@ static int protected_branch_add(struct admin *a, int argc, char **argv)
 	if (admin_find_project(a, argv[optind], &r) != 0)
 		return ADMIN_FAIL;
 
-	char pid[24], pushs[12], merges[12], bid[24];
-	fmt_id(pid, sizeof pid, r.id);
-	snprintf(pushs, sizeof pushs, "%d", push);
-	snprintf(merges, sizeof merges, "%d", merge);
 	struct db_err err;
 	if (db_begin(a->db, &err) != 0)
 		return admin_fail("cannot protect branch %s of %s: %s", name, r.path, err.message);
-	const char *params[] = { pid, name, force_push ? "t" : "f" };
-	PGresult *res = admin_query(a->db,
-				"INSERT INTO protected_branches (project_id, name, allow_force_push) VALUES ($1, $2, $3)"
-				" ON CONFLICT (project_id, name) DO UPDATE SET allow_force_push = EXCLUDED.allow_force_push"
-				" RETURNING id, (xmax = 0)",
-				3, params, &err);
-	if (!res)
-		goto failed;
-	snprintf(bid, sizeof bid, "%s", PQgetvalue(res, 0, 0));
-	bool created = PQgetvalue(res, 0, 1)[0] == 't';
-	PQclear(res);
-	/* The role rows; per-user and per-group rows (EE) are left alone. */
-	const char *pp[] = { bid, pushs }, *mp[] = { bid, merges };
-	if (admin_command(a->db,
-		   "INSERT INTO protected_branch_push_access_levels (protected_branch_id, access_level)"
-		   " VALUES ($1, $2) ON CONFLICT (protected_branch_id) WHERE user_id IS NULL AND group_id IS NULL"
-		   " DO UPDATE SET access_level = EXCLUDED.access_level",
-		   2, pp, &err) != 0 ||
-	    admin_command(a->db,
-		   "INSERT INTO protected_branch_merge_access_levels (protected_branch_id, access_level)"
-		   " VALUES ($1, $2) ON CONFLICT (protected_branch_id) WHERE user_id IS NULL AND group_id IS NULL"
-		   " DO UPDATE SET access_level = EXCLUDED.access_level",
-		   2, mp, &err) != 0)
+	struct branch_rec b = { .project_id = r.id, .name = name, .push = push, .merge = merge, .force_push = force_push };
+	long long id;
+	int outcome;
+	if (branch_write(a->db, &b, &id, &outcome, &err) != 0)
 		goto failed;
 	if (db_commit(a->db, &err) != 0)
 		return admin_fail("cannot protect branch %s of %s: %s", name, r.path, err.message);
-	printf("%s branch %s of %s (id %s): push %s, merge %s%s\n", created ? "protected" : "updated protected", name,
-	       r.path, bid, gitlab_protected_name(push), gitlab_protected_name(merge),
-	       force_push ? ", force push allowed" : "");
+	printf("%s branch %s of %s (id %lld): push %s, merge %s%s\n",
+	       outcome == WRITE_CREATED ? "protected" : "updated protected", name, r.path, id, gitlab_protected_name(push),
+	       gitlab_protected_name(merge), force_push ? ", force push allowed" : "");
 	return ADMIN_OK;
 failed:
 	db_rollback(a->db);

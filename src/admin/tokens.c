@@ -60,6 +60,32 @@ static int token_generate(char *out, size_t outlen)
 	return token_random(out + 6, TOKEN_RANDOM_CHARS);
 }
 
+/* The token's row, by its digest. A new token's digest is new, and one
+ * taken already fails (WRITE_INSERT); import's (WRITE_MATCH) takes the row
+ * over, updating what differs. */
+#define PAT_INSERT                                                                                        \
+	"INSERT INTO personal_access_tokens (user_id, name, token_digest, scopes, expires_at, revoked)"    \
+	" VALUES ($1, $2, $3, $4::text[], $5::date, $6)"
+int pat_write(PGconn *db, const struct pat_rec *t, enum write_mode mode, int *outcome, struct db_err *err)
+{
+	char uid[24];
+	fmt_id(uid, sizeof uid, t->user_id);
+	const char *params[] = { uid, t->name, t->digest, t->scopes, t->expires, t->revoked ? "t" : "f" };
+	return admin_upsert(db,
+			    mode == WRITE_INSERT
+				    ? PAT_INSERT " RETURNING (xmax = 0)"
+				    : PAT_INSERT
+				      " ON CONFLICT (token_digest) DO UPDATE SET user_id = EXCLUDED.user_id, name = EXCLUDED.name,"
+				      "   scopes = EXCLUDED.scopes, expires_at = EXCLUDED.expires_at, revoked = EXCLUDED.revoked"
+				      " WHERE (personal_access_tokens.user_id, personal_access_tokens.name,"
+				      "        personal_access_tokens.scopes, personal_access_tokens.expires_at,"
+				      "        personal_access_tokens.revoked)"
+				      "       IS DISTINCT FROM (EXCLUDED.user_id, EXCLUDED.name, EXCLUDED.scopes,"
+				      "        EXCLUDED.expires_at, EXCLUDED.revoked)"
+				      " RETURNING (xmax = 0)",
+			    params, 6, outcome, err);
+}
+
 /* "api,read_user" → "{api,read_user}", each scope known and given once. */
 static int scopes_literal(const char *list, char *out, size_t outlen)
 {
@@ -140,14 +166,10 @@ static int token_create(struct admin *a, int argc, char **argv)
 		admin_fail("cannot create a token: OpenSSL failed");
 		goto out;
 	}
-	char uid[24];
-	fmt_id(uid, sizeof uid, user_id);
+	struct pat_rec t = { .user_id = user_id, .name = name, .digest = digest, .scopes = scope_array, .expires = expires };
 	struct db_err err;
-	const char *params[] = { uid, name, digest, scope_array, expires };
-	if (admin_command(a->db,
-		   "INSERT INTO personal_access_tokens (user_id, name, token_digest, scopes, expires_at)"
-		   " VALUES ($1, $2, $3, $4::text[], $5::date)",
-		   5, params, &err) != 0) {
+	int outcome;
+	if (pat_write(a->db, &t, WRITE_INSERT, &outcome, &err) != 0) {
 		admin_fail("cannot create a token: %s", db_err_reason(&err));
 		goto out;
 	}

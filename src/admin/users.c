@@ -35,6 +35,48 @@ bool valid_email(const char *s)
 	return true;
 }
 
+/* Inserts the user, or with WRITE_MATCH finds it by id or username and
+ * updates what differs. 2FA turned off forgets the TOTP secret, as
+ * "user 2fa --off" does. */
+int user_write(PGconn *db, const struct user_rec *u, enum write_mode mode, long long *id, int *outcome,
+	       struct write_err *e)
+{
+	long long by_name = 0;
+	bool exists = false;
+
+	*id = u->id;
+	if (mode == WRITE_MATCH) {
+		int named = db_find_user(db, u->username, &by_name, &e->db);
+		if (named < 0)
+			return write_db_failed(e);
+		exists = named;
+		if (u->id) {
+			if (named && by_name != u->id)
+				return write_refused(e, "username", "\"%s\" belongs to user %lld, not %lld", u->username,
+						     by_name, u->id);
+			int found = admin_row_exists(db, "SELECT 1 FROM users WHERE id = $1", u->id, NULL, 0, &e->db);
+			if (found < 0)
+				return write_db_failed(e);
+			exists = found;
+		} else if (named) {
+			*id = by_name;
+		}
+	}
+	const char *params[] = { NULL, u->username, u->name ? u->name : u->username, u->email,
+				 u->state ? u->state : "active", u->admin ? "t" : "f", u->two_factor ? "t" : "f" };
+	return admin_write_row(db, exists, id,
+			       "UPDATE users SET username = $2, name = $3, email = $4, state = $5, admin = $6,"
+			       "       otp_required_for_login = $7,"
+			       "       encrypted_otp_secret = CASE WHEN $7::boolean THEN encrypted_otp_secret END,"
+			       "       consumed_timestep = CASE WHEN $7::boolean THEN consumed_timestep END"
+			       " WHERE id = $1 AND (username, name, email, state, admin, otp_required_for_login)"
+			       "       IS DISTINCT FROM ($2, $3, $4, $5, $6::boolean, $7::boolean)",
+			       "INSERT INTO users (id, username, name, email, state, admin, otp_required_for_login)"
+			       " VALUES (coalesce($1::bigint, nextval(pg_get_serial_sequence('users', 'id'))),"
+			       "         $2, $3, $4, $5, $6, $7) RETURNING id",
+			       params, 7, outcome, NULL, e);
+}
+
 static int user_add(struct admin *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -42,7 +84,7 @@ static int user_add(struct admin *a, int argc, char **argv)
 		{ "admin", no_argument, NULL, 'a' },      { "state", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *name = NULL, *email = NULL, *state = "active";
+	const char *name = NULL, *email = NULL, *state = NULL;
 	bool admin = false;
 	int c;
 
@@ -59,28 +101,26 @@ static int user_add(struct admin *a, int argc, char **argv)
 	const char *username = argv[optind];
 	if (!repo_valid_segment(username, strlen(username)) || reserved_top_level(username))
 		return usage_error("user add: \"%s\" is not a valid username (letters, digits, '_', '-', '.')", username);
+	/* Unlike import, which names the user after the username. */
 	if (!name)
 		return usage_error("user add: --name is required");
 	if (check_text("--name", name, 255, false) != 0)
 		return ADMIN_USAGE;
 	if (email && !valid_email(email))
 		return usage_error("user add: \"%s\" is not an email address", email);
-	if (!gitlab_user_state_valid(state))
+	if (state && !gitlab_user_state_valid(state))
 		return usage_error("user add: --state must be one of active, blocked, deactivated, "
 				   "blocked_pending_approval, ldap_blocked");
 	if (admin_connect(a) != 0)
 		return ADMIN_FAIL;
 
-	struct db_err err;
-	const char *params[] = { username, name, email, admin ? "t" : "f", state };
-	PGresult *res = admin_query(a->db,
-				"INSERT INTO users (username, name, email, admin, state)"
-				" VALUES ($1, $2, $3, $4, $5) RETURNING id",
-				5, params, &err);
-	if (!res)
-		return admin_fail("cannot add user \"%s\": %s", username, db_err_reason(&err));
-	printf("added user %s (id %s)\n", username, PQgetvalue(res, 0, 0));
-	PQclear(res);
+	struct user_rec u = { .username = username, .name = name, .email = email, .state = state, .admin = admin };
+	struct write_err e;
+	long long id;
+	int outcome;
+	if (user_write(a->db, &u, WRITE_INSERT, &id, &outcome, &e) != 0)
+		return admin_fail("cannot add user \"%s\": %s", username, e.message);
+	printf("added user %s (id %lld)\n", username, id);
 	return ADMIN_OK;
 }
 
