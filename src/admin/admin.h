@@ -5,6 +5,7 @@
 #define GLIA_ADMIN_H
 
 #include "conf.h"
+#include "gitlab.h"
 #include "token.h"
 #include "sshkey.h"
 
@@ -253,6 +254,8 @@ struct pat_rec {
 int pat_write(PGconn *db, const struct pat_rec *t, enum write_mode mode, int *outcome, struct db_err *err);
 
 /* protected.c: a protected branch and its push and merge role rows. */
+/* GitLab protects with "Maintainers" unless told otherwise. */
+#define PROTECTED_DEFAULT_LEVEL GITLAB_MAINTAINER
 struct branch_rec {
 	long long project_id;
 	const char *name;

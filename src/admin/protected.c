@@ -88,7 +88,7 @@ static int protected_branch_add(struct admin *a, int argc, char **argv)
 		{ "push", required_argument, NULL, 'p' }, { "merge", required_argument, NULL, 'm' },
 		{ "allow-force-push", no_argument, NULL, 'f' }, { NULL, 0, NULL, 0 },
 	};
-	int push = 40, merge = 40, c;	/* GitLab protects with "Maintainers" */
+	int push = PROTECTED_DEFAULT_LEVEL, merge = PROTECTED_DEFAULT_LEVEL, c;
 	bool force_push = false;
 
 	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
@@ -137,7 +137,7 @@ failed:
 static int protected_tag_add(struct admin *a, int argc, char **argv)
 {
 	static const struct option longopts[] = { { "create", required_argument, NULL, 'c' }, { NULL, 0, NULL, 0 } };
-	int create = 40, c;
+	int create = PROTECTED_DEFAULT_LEVEL, c;
 
 	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		switch (c) {
