@@ -1,6 +1,9 @@
-/* glia-admin: what its command files share — the run context, database
- * helpers, and the rules for names, levels and tokens (GitLab's model rules
- * that both `import` and the everyday commands enforce). */
+/* glia-admin: what its files share. cli.c holds the command line, pg.c the
+ * database helpers, and each entity's file (users.c, keys.c, groups.c,
+ * projects.c, members.c, tokens.c, protected.c, agents.c, snippets.c) its
+ * verbs, its GitLab rules and the one *_write that both its verb and import
+ * call; import*.c load a data set, migrate.c the schema, stats.c the
+ * counters. */
 #ifndef GLIA_ADMIN_H
 #define GLIA_ADMIN_H
 
@@ -50,7 +53,7 @@ int admin_connect(struct admin *a);
 /* Runs one parameterized statement; returns the result when the statement
  * succeeded, else NULL with err filled in. The caller clears the result. */
 PGresult *admin_query(PGconn *db, const char *sql, int nparams, const char *const *params, struct db_err *err);
-/* db_exec for statements whose result is not needed: 0 or -1. */
+/* admin_query for statements whose result is not needed: 0 or -1. */
 int admin_command(PGconn *db, const char *sql, int nparams, const char *const *params, struct db_err *err);
 /* A readable reason for a failed statement: friendly words for the unique
  * indexes users meet (a taken username or path, a known key), else the
@@ -72,11 +75,11 @@ struct route {
 int db_find_route(PGconn *db, const char *full_path, struct route *r, struct db_err *err);
 int db_find_user(PGconn *db, const char *username, long long *id, struct db_err *err);
 
-/* functions.c: creates the statement functions the database lacks. */
+/* functions.c: adds to schema glia_statements what the database lacks. */
 int statement_functions_ensure(PGconn *db);
 
-/* Prints rows as aligned columns under the given headings (one per column
- * of res), one row per line; NULL shows as "-". */
+/* cli.c: tables. Prints rows as aligned columns under the given headings
+ * (one per column of res), one row per line; NULL shows as "-". */
 void print_table(PGresult *res, const char *const *headings);
 
 /* For a verb without options: exactly min..max operands after argv[0].

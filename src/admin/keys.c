@@ -4,8 +4,8 @@
 #include "admin/admin.h"
 #include "util.h"
 
-#include <openssl/evp.h>
 #include <getopt.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

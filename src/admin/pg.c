@@ -1,6 +1,7 @@
 /* glia-admin's database helpers: the configuration and the connection,
- * statements with readable errors, transactions, and the lookups of users
- * and full paths every command makes. */
+ * statements with readable errors, transactions, the lookups of users and
+ * full paths every command makes, and what the entities' writes share
+ * (finding a row by id, insert-or-update, upsert outcomes). */
 #include "config.h"
 #include "admin/admin.h"
 #include "gitlab.h"
