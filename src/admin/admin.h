@@ -2,8 +2,8 @@
  * database helpers, and each entity's file (users.c, keys.c, groups.c,
  * projects.c, members.c, tokens.c, protected.c, agents.c, snippets.c) its
  * verbs, its GitLab rules and the one *_write that both its verb and import
- * call; import*.c load a data set, migrate.c the schema, stats.c the
- * counters. */
+ * call; import*.c load a data set, migrate.c the schema (and functions.c
+ * glia's statements in it), stats.c the counters. */
 #ifndef GLIA_ADMIN_H
 #define GLIA_ADMIN_H
 
