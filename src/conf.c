@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum conf_type { T_STRING, T_INT, T_LONG, T_BOOL, T_MS, T_SIZE, T_MODE, T_LOGLEVEL, T_LOGFORMAT, T_PREPARE };
+enum conf_type { T_STRING, T_INT, T_LONG, T_BOOL, T_MS, T_SIZE, T_MODE, T_LOGLEVEL, T_LOGFORMAT, T_PREPARE, T_SCHEMA };
 
 struct conf_key {
 	const char *name;
@@ -79,6 +79,9 @@ static const struct conf_key conf_keys[] = {
 	  "MB a push may send (receive.maxInputSize handed to Gitaly); 0: no limit" },
 	{ "replica_max_lag", T_MS, F(replica_max_lag_ms), true, "5s", 0, 3600000,
 	  "a standby further behind than this is not read from" },
+	{ "schema", T_SCHEMA, F(schema), true, "glia", 0, 0,
+	  "glia: glia's own tables; gitlab: a GitLab instance's own database, read only, for check, "
+	  "authorized_keys and discover (needs db_prepare = on)" },
 	{ "shell_secret_file", T_STRING, F(shell_secret_file), true, SYSCONFDIR "/glia/gitlab_shell_secret", 0, 0,
 	  "the secret shared with gitlab-shell and Gitaly (.gitlab_shell_secret)" },
 	{ "token_pepper_file", T_STRING, F(token_pepper_file), true, "", 0, 0,
@@ -169,6 +172,11 @@ static int conf_assign(struct glia_conf *conf, const struct conf_key *k, const c
 		else
 			return seterr(err, errlen, "%s: expected on, off or pooler, not \"%s\"", k->name, v);
 		return 0;
+	case T_SCHEMA:
+		if (strcmp(v, "glia") && strcmp(v, "gitlab"))
+			return seterr(err, errlen, "%s: expected glia or gitlab, not \"%s\"", k->name, v);
+		*(int *)base = strcmp(v, "gitlab") == 0 ? SCHEMA_GITLAB : SCHEMA_GLIA;
+		return 0;
 	case T_LOGFORMAT:
 		if (strcmp(v, "plain") && strcmp(v, "json"))
 			return seterr(err, errlen, "%s: expected plain or json", k->name);
@@ -250,6 +258,18 @@ static char *trim(char *s)
 	return s;
 }
 
+/* What no single key can say: keys that do not go together. */
+static int conf_check(const struct glia_conf *conf, const char *file, char *err, size_t errlen)
+{
+	/* GitLab's database gets nothing of glia's: no statement functions
+	 * (db_prepare = off looks them up, pooler runs them), only statements
+	 * glia prepares in its own session. */
+	if (conf->schema == SCHEMA_GITLAB && conf->db_prepare != DB_PREPARE_ON)
+		return seterr(err, errlen, "%s: schema = gitlab needs db_prepare = on (a direct connection, or a "
+			      "pooler in session mode): glia keeps nothing in GitLab's database", file);
+	return 0;
+}
+
 int conf_load(struct glia_conf *conf, const char *file, char *err, size_t errlen)
 {
 	FILE *f = fopen(file, "re");
@@ -291,7 +311,7 @@ int conf_load(struct glia_conf *conf, const char *file, char *err, size_t errlen
 		}
 	}
 	fclose(f);
-	return 0;
+	return conf_check(conf, file, err, errlen);
 }
 
 int conf_keep_restart_only(struct glia_conf *fresh, const struct glia_conf *old)

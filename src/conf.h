@@ -18,6 +18,12 @@ enum db_prepare_mode {
 	DB_PREPARE_POOLER,	/* prepared on each server connection by the pooler's connect query */
 };
 
+/* Whose tables `database` holds (schema). */
+enum glia_schema {
+	SCHEMA_GLIA,		/* glia's own, made by glia-admin migrate */
+	SCHEMA_GITLAB,		/* a GitLab instance's, read only: a few read endpoints */
+};
+
 struct glia_conf {
 	char *broadcast_message;	/* shown after every push; "" none */
 	char *database;			/* libpq conninfo */
@@ -42,6 +48,7 @@ struct glia_conf {
 	long max_requests;		/* a worker exits after this many requests; 0: never */
 	int receive_max_input_size;	/* MB; 0: no receive.maxInputSize */
 	int replica_max_lag_ms;		/* a standby further behind is not read from */
+	int schema;			/* enum glia_schema */
 	char *migrations_dir;
 	char *monitoring_whitelist;	/* CIDRs allowed to reach /-/liveness, /-/readiness, /-/metrics */
 	char *shell_secret_file;	/* .gitlab_shell_secret */

@@ -21,6 +21,11 @@ int admin_load_config(struct admin *a)
 	a->conf_loaded = true;
 	if (conf_load(&a->conf, a->config_file, err, sizeof err) < 0)
 		return admin_fail("%s", err);
+	/* Every command writes or reads glia's own tables, which a GitLab
+	 * database lacks; and nothing of glia's goes into GitLab's. */
+	if (a->conf.schema == SCHEMA_GITLAB)
+		return admin_fail("%s: schema = gitlab names a GitLab instance's database, which glia only reads: "
+				  "glia-admin works on glia's own", a->config_file);
 	return 0;
 }
 

@@ -57,6 +57,10 @@ START_TEST(values_and_units)
 	ck_assert_int_eq(c.listen_mode, 0600);
 	ck_assert_int_eq(c.max_requests, 0);
 	ck_assert_str_eq(c.listen_group, "www-data");	/* default kept */
+	ck_assert_int_eq(c.schema, SCHEMA_GLIA);
+	path = write_file("gitlab.conf", "schema = gitlab\ndb_prepare = on\n", 0644);
+	ck_assert_msg(conf_load(&c, path, err, sizeof err) == 0, "%s", err);
+	ck_assert_int_eq(c.schema, SCHEMA_GITLAB);
 	conf_free(&c);
 }
 END_TEST
@@ -71,6 +75,10 @@ static const struct { const char *text; const char *error; } bad_cases[] = {
 	{ "db_query_timeout = -5s\n", ":1: db_query_timeout:" },
 	{ "listen_mode = 0999\n", ":1: listen_mode:" },
 	{ "log_level = loud\n", ":1: log_level:" },
+	{ "schema = rails\n", ":1: schema: expected glia or gitlab, not \"rails\"" },
+	/* glia keeps nothing in GitLab's database: no statement functions. */
+	{ "schema = gitlab\ndb_prepare = off\n", ": schema = gitlab needs db_prepare = on" },
+	{ "db_prepare = pooler\nschema = gitlab\n", ": schema = gitlab needs db_prepare = on" },
 };
 
 START_TEST(errors_name_file_and_line)
