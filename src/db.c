@@ -39,6 +39,9 @@ struct db {
 	bool timed_out;		/* the last statement overran its deadline */
 	int64_t spent_us;	/* time in statements since db_take_time() */
 	unsigned long failures;
+	db_connect_check connect_check;	/* run on each new connection; NULL: none */
+	void *connect_check_arg;
+	int64_t setup_deadline;	/* of the connection being made */
 };
 
 /* How far the standby's replay is behind, in ms: 0 when it has replayed all
@@ -129,6 +132,14 @@ struct db *db_new(const struct glia_conf *conf, const struct db_stmt *const *con
 	return db;
 }
 
+void db_set_connect_check(struct db *db, db_connect_check check, void *arg)
+{
+	db->connect_check = check;
+	db->connect_check_arg = arg;
+	if (db->replica)
+		db_set_connect_check(db->replica, check, arg);
+}
+
 /* A connection dropped while a statement runs (a deadline overrun, a
  * PREPARE stuck behind a lock) has that statement cancelled first: the
  * server would not notice the closed socket while it waits on a lock, and
@@ -214,6 +225,23 @@ static int collect_results(PGconn *conn, int64_t deadline, PGresult **last)
 		PQclear(*last);
 		*last = r;
 	}
+}
+
+int db_setup_query(struct db *db, const char *sql, int n_params, const char *const *params, PGresult **out)
+{
+	*out = NULL;
+	if (!db->conn || !PQsendQueryParams(db->conn, sql, n_params, NULL, params, NULL, NULL, 0))
+		return DB_UNAVAILABLE;
+	PGresult *res;
+	if (collect_results(db->conn, db->setup_deadline, &res) <= 0 || !res ||
+	    (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK)) {
+		if (res && PQresultStatus(res) == PGRES_FATAL_ERROR)
+			log_error("connection setup: %s", PQresultErrorMessage(res));
+		PQclear(res);
+		return DB_UNAVAILABLE;
+	}
+	*out = res;
+	return DB_OK;
 }
 
 static int db_prepare_one(struct db *db, const struct db_stmt *s, int64_t deadline)
@@ -311,7 +339,9 @@ static int db_connect(struct db *db)
 		}
 		st = PQconnectPoll(db->conn);
 	}
+	db->setup_deadline = deadline;
 	if (PQsetnonblocking(db->conn, 0) != 0 ||
+	    (db->connect_check && db->connect_check(db, db->connect_check_arg) < 0) ||
 	    (db->conf->db_prepare == DB_PREPARE_ON ? db_prepare_all(db, deadline) : functions_find(db, deadline)) < 0) {
 		db_failed(db, "setup");
 		return DB_UNAVAILABLE;

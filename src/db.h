@@ -32,6 +32,18 @@ struct db;
 struct db *db_new(const struct glia_conf *conf, const struct db_stmt *const *const *statements);
 void db_free(struct db *db);
 
+/* A check run on every new connection before its statements are prepared
+ * (schema = gitlab: a read-only session, and the tables glia reads). It
+ * returns 0, or -1 when the connection must not serve: it is dropped, and
+ * made again once the backoff allows. It also applies to the replica. */
+typedef int (*db_connect_check)(struct db *db, void *arg);
+void db_set_connect_check(struct db *db, db_connect_check check, void *arg);
+
+/* For a connect check: runs sql with text parameters on the connection
+ * being made, within its connect deadline. DB_OK with *out (PQclear it),
+ * or DB_UNAVAILABLE with *out NULL. */
+int db_setup_query(struct db *db, const char *sql, int n_params, const char *const *params, PGresult **out);
+
 /* Runs a statement with text parameters under the query deadline. On DB_OK,
  * *out holds the result (PQclear it); otherwise *out is NULL. */
 int db_exec(struct db *db, const struct db_stmt *stmt, const char *const *params, PGresult **out);
