@@ -3,6 +3,7 @@
 #include "config.h"
 #include "api/api.h"
 #include "bounds.h"
+#include "conf.h"
 #include "form.h"
 #include "request.h"
 #include "router.h"
@@ -61,6 +62,20 @@ const struct route routes[] = {
 	{ "PATCH", "/api/v4/namespaces/:id/minutes/move/:target_id", AUTH_ADMIN, api_minutes_move, "minutes_move" },
 };
 const size_t n_routes = sizeof routes / sizeof routes[0];
+
+/* schema = gitlab: what glia answers from GitLab's own tables (the
+ * monitoring routes too). */
+static const route_handler gitlab_served[] = { api_authorized_keys, api_check, api_discover };
+
+bool router_serves(int schema, const struct route *route)
+{
+	if (schema != SCHEMA_GITLAB || route->auth == AUTH_MONITORING)
+		return true;
+	for (size_t i = 0; i < sizeof gitlab_served / sizeof gitlab_served[0]; i++)
+		if (route->handler == gitlab_served[i])
+			return true;
+	return false;
+}
 
 const char *router_route_name(size_t i)
 {
@@ -132,7 +147,8 @@ static bool pattern_match(const char *pattern, const char *path, bool decode, st
 	return true;
 }
 
-enum route_result router_match(struct request *req, const struct route **out, char *allow, size_t allow_len)
+enum route_result router_match(struct request *req, int schema, const struct route **out, char *allow,
+			       size_t allow_len)
 {
 	const char *method = strcmp(req->method, "HEAD") == 0 ? "GET" : req->method;
 	bool path_known = false;
@@ -143,7 +159,7 @@ enum route_result router_match(struct request *req, const struct route **out, ch
 	bool decode = req->raw_path != NULL;
 
 	for (size_t i = 0; i < n_routes; i++) {
-		if (!pattern_match(routes[i].pattern, path, decode, req, NULL, NULL))
+		if (!router_serves(schema, &routes[i]) || !pattern_match(routes[i].pattern, path, decode, req, NULL, NULL))
 			continue;
 		if (strcmp(routes[i].method, method) == 0) {
 			if (!pattern_match(routes[i].pattern, path, decode, req, req->path_params, &req->n_path_params))

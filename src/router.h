@@ -30,10 +30,17 @@ struct route {
 
 enum route_result { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD };
 
-/* Finds the route for method and path. On ROUTE_FOUND, *out is set and the
+/* Finds the route for method and path among those schema (enum
+ * glia_schema) serves: with schema = gitlab, only the monitoring routes
+ * and the read endpoints glia answers from GitLab's tables; the others are
+ * GitLab's Rails' to answer, and not found here. On ROUTE_FOUND, *out is set and the
  * :segment values are stored in req->path_params. On ROUTE_BAD_METHOD, allow
  * (of allow_len bytes) receives the Allow header value. HEAD matches GET. */
-enum route_result router_match(struct request *req, const struct route **out, char *allow, size_t allow_len);
+enum route_result router_match(struct request *req, int schema, const struct route **out, char *allow,
+			       size_t allow_len);
+
+/* Whether schema serves route. */
+bool router_serves(int schema, const struct route *route);
 
 /* The name of route i, for metrics. */
 const char *router_route_name(size_t i);

@@ -4,7 +4,6 @@
  * request allocated goes with its arena, in one place. */
 #include "config.h"
 #include "api/api.h"
-#include "api/statements.h"
 #include "arena.h"
 #include "conf.h"
 #include "fcgi_io.h"
@@ -84,7 +83,7 @@ static void dispatch(struct fcgi_conn *c, struct app *app, struct request *req, 
 		response_message(res, 400, "400 Bad request - unsupported FastCGI role");
 		return;
 	}
-	switch (router_match(req, route, allow, sizeof allow)) {
+	switch (router_match(req, app->conf->schema, route, allow, sizeof allow)) {
 	case ROUTE_NOT_FOUND:
 		response_error(res, 404, "404 Not Found");
 		return;
@@ -184,7 +183,7 @@ int worker_run(int listen_fd, const struct glia_conf *conf, const struct secrets
 {
 	struct fcgi_conn conn;
 	struct arena arena;
-	struct app app = { conf, secrets, NULL };
+	struct app app = { .conf = conf, .secrets = secrets };
 	long served = 0;
 
 	worker_signals();
@@ -192,8 +191,7 @@ int worker_run(int listen_fd, const struct glia_conf *conf, const struct secrets
 		log_error("cannot initialise FastCGI");
 		return 1;
 	}
-	app.db = db_new(conf, api_statements);
-	if (!app.db) {
+	if (api_app_init(&app) < 0) {
 		log_error("out of memory");
 		return 1;
 	}

@@ -120,7 +120,7 @@ int actor_resolve_username(struct app *app, struct actor_ref *ref, struct respon
 	if (!ref->username)
 		return 0;
 	const char *params[] = { ref->username };
-	PGresult *r = api_query(app, &actor_by_username, params, res);
+	PGresult *r = api_query(app, app->sql->actor_by_username, params, res);
 	if (!r)
 		return -1;
 	ref->username = NULL;
@@ -143,13 +143,13 @@ int actor_find(struct request *req, struct app *app, enum actor_source source, s
 	if (actor_ref_from_request(req, source, &ref, res) < 0)
 		return -1;
 	if (ref.key_id) {
-		stmt = &actor_by_key;
+		stmt = app->sql->actor_by_key;
 		value = ref.key_id;
 	} else if (ref.user_id) {
-		stmt = &actor_by_user_id;
+		stmt = app->sql->actor_by_user_id;
 		value = ref.user_id;
 	} else if (ref.username) {
-		stmt = &actor_by_username;
+		stmt = app->sql->actor_by_username;
 		value = ref.username;
 	} else {
 		return 0;

@@ -4,6 +4,7 @@
 #include "config.h"
 #include "api/actor.h"
 #include "api/api.h"
+#include "api/gitlab_schema.h"
 #include "api/statements.h"
 #include "arena.h"
 
@@ -32,6 +33,27 @@ const struct db_stmt *const *const api_statements[] = {
 	billing_statements,
 	NULL,
 };
+
+const struct api_sql api_glia_sql = {
+	.store_ping = &check_store_ping,
+	.keys_by_fingerprint = &keys_by_fingerprint,
+	.actor_by_key = &actor_by_key,
+	.actor_by_user_id = &actor_by_user_id,
+	.actor_by_username = &actor_by_username,
+	.statements = api_statements,
+};
+
+int api_app_init(struct app *app)
+{
+	bool gitlab = app->conf->schema == SCHEMA_GITLAB;
+	app->sql = gitlab ? &api_gitlab_sql : &api_glia_sql;
+	app->db = db_new(app->conf, app->sql->statements);
+	if (!app->db)
+		return -1;
+	if (gitlab)
+		db_set_connect_check(app->db, gitlab_schema_connect_check, NULL);
+	return 0;
+}
 
 void api_db_failure(struct response *res, int db_status)
 {

@@ -9,12 +9,28 @@
 #include "response.h"
 #include "router.h"
 
+/* The statements of the endpoints that both schemas serve (conf schema):
+ * over glia's tables (api.c) or GitLab's (gitlab_schema.c); and every
+ * statement a connection prepares in that schema. */
+struct api_sql {
+	const struct db_stmt *store_ping;	/* check's "redis" */
+	const struct db_stmt *keys_by_fingerprint;
+	const struct db_stmt *actor_by_key, *actor_by_user_id, *actor_by_username;
+	const struct db_stmt *const *const *statements;
+};
+extern const struct api_sql api_glia_sql, api_gitlab_sql;
+
 /* What a worker owns: its configuration, secrets and database connection. */
 struct app {
 	const struct glia_conf *conf;
 	const struct secrets *secrets;
 	struct db *db;
+	const struct api_sql *sql;	/* the schema's statements */
 };
+
+/* Gives app (conf and secrets set) the statements of its schema and a
+ * database connection that prepares them. Returns 0, or -1 out of memory. */
+int api_app_init(struct app *app);
 
 /* Each family's statements (api/statements.h gathers them). */
 extern const struct db_stmt *const git_access_statements[];	/* allowed.c, lfs.c, repo.c */

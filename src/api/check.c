@@ -17,6 +17,6 @@ void api_check(struct request *req, struct response *res, struct app *app)
 	json_object_object_add(o, "api_version", json_object_new_string("v4"));
 	json_object_object_add(o, "gitlab_version", json_object_new_string(GLIA_GITLAB_VERSION));
 	json_object_object_add(o, "gitlab_rev", json_object_new_string(GLIA_REVISION));
-	json_object_object_add(o, "redis", json_object_new_boolean(db_ping(app->db, &check_store_ping)));
+	json_object_object_add(o, "redis", json_object_new_boolean(db_ping(app->db, app->sql->store_ping)));
 	response_json(res, 200, o);
 }

@@ -37,7 +37,7 @@ void api_authorized_keys(struct request *req, struct response *res, struct app *
 		return;
 	}
 	const char *params[] = { fingerprint };
-	r = api_query(app, &keys_by_fingerprint, params, res);
+	r = api_query(app, app->sql->keys_by_fingerprint, params, res);
 	if (!r)
 		return;
 	if (PQntuples(r) != 1) {

@@ -11,6 +11,7 @@
 #include "arena.h"
 #include "auth.h"
 #include "bounds.h"
+#include "conf.h"
 #include "request.h"
 #include "router.h"
 #include "util.h"
@@ -155,7 +156,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const struct route *route = NULL;
 	char allow[128];
 	memset(allow, 'x', sizeof allow);
-	enum route_result rr = router_match(&req, &route, allow, sizeof allow);
+	enum route_result rr = router_match(&req, SCHEMA_GLIA, &route, allow, sizeof allow);
 	CHECK(memchr(allow, '\0', sizeof allow));
 
 	/* The reference's verdict. */

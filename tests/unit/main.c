@@ -10,6 +10,7 @@ int main(void)
 	SRunner *sr = srunner_create(suite_util());
 	srunner_add_suite(sr, suite_arena());
 	srunner_add_suite(sr, suite_form());
+	srunner_add_suite(sr, suite_gitlab_schema());
 	srunner_add_suite(sr, suite_request());
 	srunner_add_suite(sr, suite_router());
 	srunner_add_suite(sr, suite_response());

@@ -1,5 +1,6 @@
 /* The route table: matches, 404, 405 with Allow, HEAD, :segments. */
 #include "config.h"
+#include "conf.h"
 #include "request.h"
 #include "router.h"
 #include "tests.h"
@@ -33,9 +34,9 @@ static const struct { const char *method, *path; enum route_result result; const
 	{ "get", "/api/v4/internal/check", ROUTE_BAD_METHOD, NULL },
 };
 
-/* Routes a request of method for path (and raw_path, if any). */
-static enum route_result route_request(struct request *req, struct arena *a, const char *method, const char *path,
-				       const char *raw_path, const struct route **route, char allow[128])
+/* Routes a request of method for path (and raw_path, if any) as schema does. */
+static enum route_result route_in(int schema, struct request *req, struct arena *a, const char *method,
+				  const char *path, const char *raw_path, const struct route **route, char allow[128])
 {
 	arena_init(a, 1 << 20);
 	memset(req, 0, sizeof *req);
@@ -43,7 +44,13 @@ static enum route_result route_request(struct request *req, struct arena *a, con
 	req->method = method;
 	req->path = path;
 	req->raw_path = raw_path;
-	return router_match(req, route, allow, 128);
+	return router_match(req, schema, route, allow, 128);
+}
+
+static enum route_result route_request(struct request *req, struct arena *a, const char *method, const char *path,
+				       const char *raw_path, const struct route **route, char allow[128])
+{
+	return route_in(SCHEMA_GLIA, req, a, method, path, raw_path, route, allow);
 }
 
 START_TEST(matching)
@@ -125,6 +132,58 @@ START_TEST(raw_path_with_encoded_slash)
 }
 END_TEST
 
+/* schema = gitlab: the read endpoints and monitoring; the rest is not
+ * found, not even for another method (GitLab's Rails answers them). */
+static const struct { const char *method, *path; enum route_result result; const char *name; } gitlab_cases[] = {
+	{ "GET", "/api/v4/internal/check", ROUTE_FOUND, "check" },
+	{ "HEAD", "/api/v4/internal/check", ROUTE_FOUND, "check" },
+	{ "GET", "/api/v4/internal/authorized_keys", ROUTE_FOUND, "authorized_keys" },
+	{ "GET", "/api/v4/internal/discover", ROUTE_FOUND, "discover" },
+	{ "GET", "/-/readiness", ROUTE_FOUND, "readiness" },
+	{ "GET", "/-/liveness", ROUTE_FOUND, "liveness" },
+	{ "GET", "/-/metrics", ROUTE_FOUND, "metrics" },
+	{ "POST", "/api/v4/internal/check", ROUTE_BAD_METHOD, NULL },
+	{ "POST", "/api/v4/internal/allowed", ROUTE_NOT_FOUND, NULL },
+	{ "GET", "/api/v4/internal/allowed", ROUTE_NOT_FOUND, NULL },
+	{ "POST", "/api/v4/internal/lfs_authenticate", ROUTE_NOT_FOUND, NULL },
+	{ "POST", "/api/v4/internal/pre_receive", ROUTE_NOT_FOUND, NULL },
+	{ "POST", "/api/v4/internal/personal_access_token", ROUTE_NOT_FOUND, NULL },
+	{ "GET", "/api/v4/internal/kubernetes/agent_info", ROUTE_NOT_FOUND, NULL },
+	{ "GET", "/api/v4/namespaces/1/gitlab_subscription", ROUTE_NOT_FOUND, NULL },
+	{ "PUT", "/api/v4/internal/upcoming_reconciliations", ROUTE_NOT_FOUND, NULL },
+};
+
+START_TEST(gitlab_schema_serves_reads_only)
+{
+	struct arena a;
+	struct request req;
+	const struct route *route = NULL;
+	char allow[128];
+
+	enum route_result r = route_in(SCHEMA_GITLAB, &req, &a, gitlab_cases[_i].method, gitlab_cases[_i].path, NULL,
+				       &route, allow);
+	ck_assert_msg(r == gitlab_cases[_i].result, "%s %s: %d", gitlab_cases[_i].method, gitlab_cases[_i].path, r);
+	if (r == ROUTE_FOUND)
+		ck_assert_str_eq(route->name, gitlab_cases[_i].name);
+	if (r == ROUTE_BAD_METHOD)
+		ck_assert_str_eq(allow, "GET, HEAD");
+	arena_destroy(&a);
+}
+END_TEST
+
+START_TEST(gitlab_schema_route_count)
+{
+	/* Exactly three API routes and the monitoring ones: a route added to
+	 * the table is not served from GitLab's tables by accident. */
+	size_t served = 0;
+	for (size_t i = 0; i < n_routes; i++)
+		served += router_serves(SCHEMA_GITLAB, &routes[i]) && routes[i].auth != AUTH_MONITORING;
+	ck_assert_uint_eq(served, 3);
+	for (size_t i = 0; i < n_routes; i++)
+		ck_assert(router_serves(SCHEMA_GLIA, &routes[i]));
+}
+END_TEST
+
 Suite *suite_router(void)
 {
 	Suite *s = suite_create("router");
@@ -132,6 +191,8 @@ Suite *suite_router(void)
 	tcase_add_loop_test(tc, matching, 0, sizeof cases / sizeof cases[0]);
 	tcase_add_loop_test(tc, raw_path_with_encoded_slash, 0, sizeof raw_cases / sizeof raw_cases[0]);
 	tcase_add_test(tc, table_is_sane);
+	tcase_add_loop_test(tc, gitlab_schema_serves_reads_only, 0, sizeof gitlab_cases / sizeof gitlab_cases[0]);
+	tcase_add_test(tc, gitlab_schema_route_count);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -10,6 +10,7 @@ Suite *suite_billing(void);
 Suite *suite_changes(void);
 Suite *suite_conf(void);
 Suite *suite_form(void);
+Suite *suite_gitlab_schema(void);
 Suite *suite_kas(void);
 Suite *suite_repo(void);
 Suite *suite_request(void);
