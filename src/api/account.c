@@ -135,38 +135,6 @@ static bool scope_valid(const char *s)
 	return gitlab_token_scope_valid(s, false);
 }
 
-/* The scopes parameter: a form array (scopes[]=a&scopes[]=b) or a JSON
- * array of strings, as gitlab-shell always sends it. One string
- * ({"scopes":"api"}, scopes=api) is refused: GitLab fails on it (500). */
-static int scope_list(struct request *req, const char ***out, size_t *n)
-{
-	const struct param *p = request_param(req, "scopes");
-	*n = 0;
-	*out = NULL;
-	if (!p || p->type == PARAM_NULL)
-		return 0;
-	if (p->type != PARAM_ARRAY)
-		return -1;
-	if (!p->json) {
-		*out = p->items;
-		*n = p->n_items;
-		return 0;
-	}
-	size_t len = json_object_array_length(p->json);
-	if (len > MAX_ARRAY_ITEMS)
-		return -1;
-	*out = arena_alloc(req->arena, (len ? len : 1) * sizeof **out);
-	if (!*out)
-		return -1;
-	for (size_t i = 0; i < len; i++) {
-		json_object *item = json_object_array_get_idx(p->json, i);
-		if (!json_object_is_type(item, json_type_string))
-			return -1;
-		(*out)[i] = json_object_get_string(item);
-	}
-	*n = len;
-	return 0;
-}
 
 /* YYYY-MM-DD naming a real day. */
 void api_personal_access_token(struct request *req, struct response *res, struct app *app)
@@ -193,7 +161,9 @@ void api_personal_access_token(struct request *req, struct response *res, struct
 		response_error(res, 400, "expires_at is invalid");
 		return;
 	}
-	if (scope_list(req, &scopes, &n_scopes) < 0) {
+	/* An Array of strings, as gitlab-shell always sends it; one string
+	 * ({"scopes":"api"}, scopes=api) is refused: GitLab fails on it (500). */
+	if (param_string_list(req, "scopes", MAX_ARRAY_ITEMS, req->arena, &scopes, &n_scopes) == PARAM_INVALID) {
 		response_error(res, 400, "scopes is invalid");
 		return;
 	}

@@ -8,6 +8,7 @@
 #include "request.h"
 #include "response.h"
 #include "router.h"
+#include "api/params.h"
 
 /* The statements of the endpoints that both schemas serve (conf schema):
  * over glia's tables (api.c) or GitLab's (gitlab_schema.c); and every

@@ -163,16 +163,17 @@ static int agent_project_find(struct request *req, struct response *res, struct 
 			      const struct kas_agent *agent, struct repo *repo)
 {
 	struct repo_ref ref;
-	const struct param *p = request_param(req, "id");
-	if (!p) {
+	const char *id;
+	size_t id_len;
+	switch (param_scalar(req, "id", &id, &id_len)) {
+	case PARAM_ABSENT:
 		response_error(res, 400, "id is missing");
 		return -1;
-	}
-	if (p->type != PARAM_STRING && p->type != PARAM_INT) {
+	case PARAM_INVALID:
 		response_error(res, 400, "id is invalid");
 		return -1;
 	}
-	if (!project_ref(p->str, p->len, &ref)) {
+	if (!project_ref(id, id_len, &ref)) {
 		response_status(res, 404);
 		return -1;
 	}

@@ -107,16 +107,15 @@ void api_kubernetes_cilium_alert(struct request *req, struct response *res, stru
 	if (kas_agent_find(req, app, &agent, res) < 0)
 		return;
 	/* requires :alert, type: Hash */
-	const struct param *p = request_param(req, "alert");
-	if (!p) {
+	json_object *alert;
+	switch (param_object(req, "alert", &alert)) {
+	case PARAM_ABSENT:
 		response_error(res, 400, "alert is missing");
 		return;
-	}
-	if (p->type != PARAM_OBJECT || !p->json) {
+	case PARAM_INVALID:
 		response_error(res, 400, "alert is invalid");
 		return;
 	}
-	json_object *alert = p->json;
 	const char *title = alert_title(alert, &bad);
 	/* AlertManagement::Alert validates a present title of at most 200. */
 	if (bad || str_blank(title)) {

@@ -170,30 +170,11 @@ static bool read_section(struct request *req, struct response *res, json_object 
 static bool read_params(struct request *req, struct response *res, long long *agent_id, json_object **agent_config,
 			json_object **owned)
 {
-	char errors[64] = "";
-	const struct param *p = request_param(req, "agent_id");
-	if (!p || p->type == PARAM_NULL)
-		strcpy(errors, "agent_id is missing");
-	else if ((p->type != PARAM_INT && p->type != PARAM_STRING) || parse_int64(p->str, p->len, agent_id) < 0)
-		strcpy(errors, "agent_id is invalid");
-
-	const char *config_error = NULL;
-	p = request_param(req, "agent_config");
-	if (!p || p->type == PARAM_NULL) {
-		config_error = "agent_config is missing";
-	} else if (p->type == PARAM_OBJECT && p->json) {
-		*agent_config = p->json;
-	} else if (p->type == PARAM_STRING && (*owned = request_json_parse(p->str, p->len)) &&
-		   json_object_is_type(*owned, json_type_object)) {
-		*agent_config = *owned;
-	} else {
-		config_error = "agent_config is invalid";
-	}
-	if (config_error)
-		snprintf(errors + strlen(errors), sizeof errors - strlen(errors), "%s%s", *errors ? ", " : "",
-			 config_error);
-	if (*errors) {
-		response_error(res, 400, errors);
+	struct grape_errors errors = { .len = 0 };
+	grape_requires(&errors, "agent_id", param_integer(req, "agent_id", agent_id));
+	grape_requires(&errors, "agent_config", param_json_object(req, "agent_config", agent_config, owned));
+	if (errors.len) {
+		response_error(res, 400, errors.text);
 		return false;
 	}
 	return true;

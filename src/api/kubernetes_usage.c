@@ -108,18 +108,13 @@ static bool read_flat(struct request *req, struct response *res, long long *tota
 {
 	static const char *const params[] = { "gitops_sync_count", "k8s_api_proxy_request_count" };
 	static const char *const events[] = { "gitops_sync", "k8s_api_proxy_request" };
-	char invalid[128] = "";
+	struct grape_errors invalid = { .len = 0 };
 	long long n[2] = { 0, 0 };
 
-	for (int i = 0; i < 2; i++) {
-		const struct param *p = request_param(req, params[i]);
-		/* null is a parameter without a value: absent, as Grape's optional. */
-		if (p && p->type != PARAM_NULL && ((p->type != PARAM_INT && p->type != PARAM_STRING) || parse_int64(p->str, p->len, &n[i]) < 0))
-			snprintf(invalid + strlen(invalid), sizeof invalid - strlen(invalid), "%s%s is invalid",
-				 *invalid ? ", " : "", params[i]);
-	}
-	if (*invalid) {
-		response_error(res, 400, invalid);
+	for (int i = 0; i < 2; i++)
+		grape_optional(&invalid, params[i], param_integer(req, params[i], &n[i]));
+	if (invalid.len) {
+		response_error(res, 400, invalid.text);
 		return false;
 	}
 	for (int i = 0; i < 2; i++)
@@ -133,22 +128,20 @@ static bool read_flat(struct request *req, struct response *res, long long *tota
 static bool known_object(struct request *req, struct response *res, const char *param, const char *const *names,
 			 size_t n, json_object **out)
 {
-	const struct param *p = request_param(req, param);
-	*out = NULL;
-	if (!p || p->type == PARAM_NULL)
+	int st = param_object(req, param, out);
+	if (st == PARAM_ABSENT)
 		return true;
-	if (p->type != PARAM_OBJECT || !p->json) {
+	if (st == PARAM_INVALID) {
 		response_error(res, 400, arena_printf(req->arena, "%s is invalid", param));
 		return false;
 	}
-	json_object_object_foreach(p->json, key, val) {
+	json_object_object_foreach(*out, key, val) {
 		(void)val;
 		if (name_index(names, n, key) < 0) {
 			response_error(res, 400, arena_printf(req->arena, "%s[%s] is not a known counter", param, key));
 			return false;
 		}
 	}
-	*out = p->json;
 	return true;
 }
 
@@ -317,14 +310,14 @@ void api_kubernetes_agent_events(struct request *req, struct response *res, stru
 {
 	(void)app;
 	/* optional :events, type: Hash */
-	const struct param *p = request_param(req, "events");
-	if (p && p->type != PARAM_NULL && (p->type != PARAM_OBJECT || !p->json)) {
+	json_object *events;
+	if (param_object(req, "events", &events) == PARAM_INVALID) {
 		response_error(res, 400, "events is invalid");
 		return;
 	}
-	for (size_t i = 0; p && p->json && i < sizeof event_lists / sizeof event_lists[0]; i++) {
+	for (size_t i = 0; events && i < sizeof event_lists / sizeof event_lists[0]; i++) {
 		json_object *list;
-		if (!json_object_object_get_ex(p->json, event_lists[i].name, &list) ||
+		if (!json_object_object_get_ex(events, event_lists[i].name, &list) ||
 		    json_object_is_type(list, json_type_null))
 			continue;
 		/* type: Array of Hashes; a null element is skipped, as GitLab's

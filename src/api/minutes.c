@@ -57,22 +57,9 @@ const struct db_stmt reconciliations_upsert = {
  * written into errs when missing or not an array of objects. */
 static json_object *object_array(struct request *req, const char *name, size_t max, struct grape_errors *errs)
 {
-	const struct param *p = request_param(req, name);
-	if (!p) {
-		grape_error(errs, name, "is missing");
-		return NULL;
-	}
-	if (p->type != PARAM_ARRAY || !p->json || json_object_array_length(p->json) > max) {
-		grape_error(errs, name, "is invalid");
-		return NULL;
-	}
-	for (size_t i = 0; i < json_object_array_length(p->json); i++) {
-		if (!json_object_is_type(json_object_array_get_idx(p->json, i), json_type_object)) {
-			grape_error(errs, name, "is invalid");
-			return NULL;
-		}
-	}
-	return p->json;
+	json_object *list;
+	grape_requires(errs, name, param_object_array(req, name, max, &list));
+	return list;
 }
 
 /* --- POST /namespaces/:id/minutes */
@@ -100,16 +87,16 @@ void api_minutes_create(struct request *req, struct response *res, struct app *a
 		char label[64];
 		snprintf(label, sizeof label, "packs[%s]", names[attr]);
 		for (size_t i = 0; i < n; i++) {
-			struct bvalue v;
-			bvalue_json(json_object_array_get_idx(packs, i), names[attr], &v);
-			if (v.kind == BV_ABSENT) {
+			struct grape_value v;
+			grape_json(json_object_array_get_idx(packs, i), names[attr], &v);
+			if (v.kind == GV_ABSENT) {
 				grape_error(&errs, label, "is missing");
 				continue;
 			}
 			if (attr == 0) {
 				long long m = 0;
-				bool nil = v.kind == BV_NULL || (v.kind == BV_STRING && v.len == 0);
-				if (!nil && (v.kind == BV_BOOL || v.kind == BV_OTHER || parse_int64(v.s, v.len, &m) < 0)) {
+				bool nil = v.kind == GV_NULL || (v.kind == GV_STRING && v.len == 0);
+				if (!nil && (v.kind == GV_BOOL || v.kind == GV_OTHER || parse_int64(v.s, v.len, &m) < 0)) {
 					grape_error(&errs, label, "is invalid");
 					continue;
 				}
@@ -122,17 +109,17 @@ void api_minutes_create(struct request *req, struct response *res, struct app *a
 				pg_array_add(&minutes, num, strlen(num));
 			} else if (attr == 1) {
 				char date[11];
-				switch (bvalue_date(&v, date)) {
-				case BC_INVALID: grape_error(&errs, label, "is invalid"); break;
-				case BC_OK: pg_array_add(&expires, date, 10); break;
+				switch (grape_date(&v, date)) {
+				case GC_INVALID: grape_error(&errs, label, "is invalid"); break;
+				case GC_OK: pg_array_add(&expires, date, 10); break;
 				default: unsaved = true; break;
 				}
 			} else {
-				if (v.kind == BV_BOOL || v.kind == BV_OTHER) {
+				if (v.kind == GV_BOOL || v.kind == GV_OTHER) {
 					grape_error(&errs, label, "is invalid");
 					continue;
 				}
-				if (v.kind == BV_NULL || v.len == 0 || v.len > PURCHASE_XID_MAX) {
+				if (v.kind == GV_NULL || v.len == 0 || v.len > PURCHASE_XID_MAX) {
 					unsaved = true;
 					continue;
 				}
@@ -235,16 +222,16 @@ void api_upcoming_reconciliations(struct request *req, struct response *res, str
 		char label[64];
 		snprintf(label, sizeof label, "upcoming_reconciliations[%s]", names[attr]);
 		for (size_t i = 0; i < n; i++) {
-			struct bvalue v;
-			bvalue_json(json_object_array_get_idx(list, i), names[attr], &v);
-			if (v.kind == BV_ABSENT) {
+			struct grape_value v;
+			grape_json(json_object_array_get_idx(list, i), names[attr], &v);
+			if (v.kind == GV_ABSENT) {
 				grape_error(&errs, label, "is missing");
 				continue;
 			}
 			if (attr == 0) {
-				if (v.kind == BV_NULL || (v.kind == BV_STRING && v.len == 0)) {
+				if (v.kind == GV_NULL || (v.kind == GV_STRING && v.len == 0)) {
 					grape_error(&errs, label, "is empty");	/* allow_blank: false */
-				} else if (v.kind == BV_BOOL || v.kind == BV_OTHER ||
+				} else if (v.kind == GV_BOOL || v.kind == GV_OTHER ||
 					   parse_int64(v.s, v.len, &ns_ids[i]) < 0) {
 					grape_error(&errs, label, "is invalid");
 				} else {
@@ -256,9 +243,9 @@ void api_upcoming_reconciliations(struct request *req, struct response *res, str
 			}
 			char date[11];
 			struct pg_array *dst = attr == 1 ? &next : &alert;
-			switch (bvalue_date(&v, date)) {
-			case BC_INVALID: grape_error(&errs, label, "is invalid"); break;
-			case BC_OK: pg_array_add(dst, date, 10); break;
+			switch (grape_date(&v, date)) {
+			case GC_INVALID: grape_error(&errs, label, "is invalid"); break;
+			case GC_OK: pg_array_add(dst, date, 10); break;
 			default:	/* nil: the model's presence validation */
 				blank[i] |= (unsigned char)attr;
 				pg_array_add(dst, NULL, 0);

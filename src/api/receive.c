@@ -178,23 +178,15 @@ static void stored_messages(struct request *req, PGresult *r, json_object *messa
 	json_object_put(list);
 }
 
-/* push_options: an array of strings (git push -o), bounded. glia runs no
- * pipelines and opens no merge requests, so it reads them no further. */
-static bool push_options_valid(const struct param *p)
+/* push_options: an array of strings (git push -o), bounded, or one. glia
+ * runs no pipelines and opens no merge requests, so it reads them no
+ * further. */
+static bool push_options_valid(struct request *req)
 {
-	if (!p || p->type == PARAM_NULL || p->type == PARAM_STRING)
-		return true;
-	if (p->type != PARAM_ARRAY)
-		return false;
-	if (!p->json)
-		return p->n_items <= PUSH_OPTIONS_MAX;
-	size_t len = json_object_array_length(p->json);
-	if (len > PUSH_OPTIONS_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!json_object_is_type(json_object_array_get_idx(p->json, i), json_type_string))
-			return false;
-	return true;
+	const char *one, **list;
+	size_t len, n;
+	return request_param_string(req, "push_options", &one, &len) == PARAM_OK ||
+	       param_string_list(req, "push_options", PUSH_OPTIONS_MAX, req->arena, &list, &n) != PARAM_INVALID;
 }
 
 void api_post_receive(struct request *req, struct response *res, struct app *app)
@@ -214,7 +206,7 @@ void api_post_receive(struct request *req, struct response *res, struct app *app
 		response_error(res, 400, "changes is invalid");
 		return;
 	}
-	if (!push_options_valid(request_param(req, "push_options"))) {
+	if (!push_options_valid(req)) {
 		response_error(res, 400, "push_options is invalid");
 		return;
 	}

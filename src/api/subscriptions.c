@@ -134,7 +134,7 @@ static bool attrs_parse(struct request *req, struct response *res, bool create, 
 {
 	static const char *const dates[] = { "start_date", "end_date", "trial_ends_on", "trial_starts_on" };
 	struct grape_errors errs = { .len = 0 };
-	struct bvalue v;
+	struct grape_value v;
 	char date[11];
 	long long n;
 	bool b;
@@ -148,60 +148,60 @@ static bool attrs_parse(struct request *req, struct response *res, bool create, 
 	 * trial_extension_type. */
 	for (size_t i = 0; i < 4; i++) {
 		if (i == 2) {
-			bvalue_param(req, "plan_code", &v);
-			if (v.kind == BV_NULL) {
+			grape_param(req, "plan_code", &v);
+			if (v.kind == GV_NULL) {
 				a->has_plan = true;	/* nil: the free plan */
 				json_object_object_add(a->changes, "plan_code", json_object_new_string("free"));
-			} else if (v.kind == BV_STRING || v.kind == BV_INT) {
+			} else if (v.kind == GV_STRING || v.kind == GV_INT) {
 				a->has_plan = true;
 				a->plan = arena_strndup(req->arena, v.s, v.len);
 				json_object_object_add(a->changes, "plan_code", json_object_new_string_len(v.s, (int)v.len));
-			} else if (v.kind != BV_ABSENT) {
+			} else if (v.kind != GV_ABSENT) {
 				grape_error(&errs, "plan_code", "is invalid");
 			}
 			static const char *const ints[] = { "seats", "max_seats_used" };
 			for (size_t k = 0; k < 2; k++) {
-				bvalue_param(req, ints[k], &v);
-				switch (bvalue_int(&v, &n)) {
-				case BC_INVALID: grape_error(&errs, ints[k], "is invalid"); break;
-				case BC_NIL:
+				grape_param(req, ints[k], &v);
+				switch (grape_int(&v, &n)) {
+				case GC_INVALID: grape_error(&errs, ints[k], "is invalid"); break;
+				case GC_NIL:
 					json_object_object_add(a->changes, ints[k], NULL);
 					if (k == 0)
 						a->seats_nil = true;
 					break;
-				case BC_OK: json_object_object_add(a->changes, ints[k], json_object_new_int64(n)); break;
+				case GC_OK: json_object_object_add(a->changes, ints[k], json_object_new_int64(n)); break;
 				}
 			}
 			static const char *const bools[] = { "auto_renew", "trial" };
 			for (size_t k = 0; k < 2; k++) {
-				bvalue_param(req, bools[k], &v);
-				switch (bvalue_bool(&v, &b)) {
-				case BC_INVALID: grape_error(&errs, bools[k], "is invalid"); break;
-				case BC_NIL: json_object_object_add(a->changes, bools[k], NULL); break;
-				case BC_OK: json_object_object_add(a->changes, bools[k], json_object_new_boolean(b)); break;
+				grape_param(req, bools[k], &v);
+				switch (grape_bool(&v, &b)) {
+				case GC_INVALID: grape_error(&errs, bools[k], "is invalid"); break;
+				case GC_NIL: json_object_object_add(a->changes, bools[k], NULL); break;
+				case GC_OK: json_object_object_add(a->changes, bools[k], json_object_new_boolean(b)); break;
 				}
 			}
 		}
-		bvalue_param(req, dates[i], &v);
-		switch (bvalue_date(&v, date)) {
-		case BC_ABSENT:
+		grape_param(req, dates[i], &v);
+		switch (grape_date(&v, date)) {
+		case GC_ABSENT:
 			if (i == 0 && create)
 				grape_error(&errs, "start_date", "is missing");
 			break;
-		case BC_INVALID: grape_error(&errs, dates[i], "is invalid"); break;
-		case BC_NIL:
+		case GC_INVALID: grape_error(&errs, dates[i], "is invalid"); break;
+		case GC_NIL:
 			json_object_object_add(a->changes, dates[i], NULL);
 			if (i == 0)
 				a->start_date_nil = true;
 			break;
-		case BC_OK: json_object_object_add(a->changes, dates[i], json_object_new_string(date)); break;
+		case GC_OK: json_object_object_add(a->changes, dates[i], json_object_new_string(date)); break;
 		}
 	}
-	bvalue_param(req, "trial_extension_type", &v);
-	switch (bvalue_int(&v, &n)) {
-	case BC_INVALID: grape_error(&errs, "trial_extension_type", "is invalid"); break;
-	case BC_NIL: json_object_object_add(a->changes, "trial_extension_type", NULL); break;
-	case BC_OK:
+	grape_param(req, "trial_extension_type", &v);
+	switch (grape_int(&v, &n)) {
+	case GC_INVALID: grape_error(&errs, "trial_extension_type", "is invalid"); break;
+	case GC_NIL: json_object_object_add(a->changes, "trial_extension_type", NULL); break;
+	case GC_OK:
 		if (n != 1 && n != 2)	/* GitlabSubscription's enum: extended, reactivated */
 			grape_error(&errs, "trial_extension_type", "does not have a valid value");
 		else

@@ -173,6 +173,8 @@ desc "id missing -> 400"
 expect 400 '{"error":"id is missing"}' GET "$K/project_info" -H "$KASH" -H "$PROD"
 desc "id as an array -> 400"
 expect 400 '{"error":"id is invalid"}' GET "$K/project_info?id[]=3011" -H "$KASH" -H "$PROD"
+desc "id null: without a value, as every parameter -> 400 missing"
+expect 400 '{"error":"id is missing"}' GET "$K/project_info" -H "$KASH" -H "$PROD" -H "Content-Type: application/json" --data '{"id":null}' -X GET
 desc "agent_info of the staging agent"
 expect 200 "{\"project_id\":3007,\"agent_id\":3002,\"agent_name\":\"staging\",$GITALY,$(repo_json 3007 kas-group/private-agent)}" \
 	GET "$K/agent_info" -H "$KASH" -H "$STAGING"
@@ -258,6 +260,7 @@ alert_refused() { # STATUS BODY DATA
 	expect "$1" "$2" POST "$K/modules/cilium_alert" -H "$KASH" -H "$PROD" -H "Content-Type: application/json" --data "$3"
 }
 alert_refused 400 '{"error":"alert is missing"}' '{}'
+alert_refused 400 '{"error":"alert is missing"}' '{"alert":null}'
 alert_refused 400 '{"error":"alert is invalid"}' '{"alert":"network problem"}'
 alert_refused 400 '{"error":"alert is invalid"}' '{"alert":[{"title":"x"}]}'
 alert_refused 400 '{"message":"400 Bad request - title is missing"}' '{"alert":{"title":"  "}}'

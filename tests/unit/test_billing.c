@@ -24,7 +24,7 @@ START_TEST(date_parsing)
 {
 	char out[11] = "";
 	const char *in = date_cases[_i].in, *want = date_cases[_i].out;
-	int rc = billing_parse_date(in, strlen(in), out);
+	int rc = grape_parse_date(in, strlen(in), out);
 	if (!want) {
 		ck_assert_msg(rc == -1, "\"%s\" accepted as %s", in, out);
 	} else {
@@ -34,39 +34,39 @@ START_TEST(date_parsing)
 }
 END_TEST
 
-static const struct { enum bvalue_kind kind; const char *s; int rc; int value; } bool_cases[] = {
-	{ BV_STRING, "true", BC_OK, 1 }, { BV_STRING, "false", BC_OK, 0 }, { BV_BOOL, "true", BC_OK, 1 },
-	{ BV_STRING, "1", BC_OK, 1 }, { BV_STRING, "0", BC_OK, 0 }, { BV_INT, "1", BC_OK, 1 },
-	{ BV_STRING, "yes", BC_OK, 1 }, { BV_STRING, "NO", BC_OK, 0 }, { BV_STRING, "t", BC_OK, 1 },
-	{ BV_STRING, "off", BC_OK, 0 }, { BV_STRING, "", BC_NIL, 0 }, { BV_NULL, NULL, BC_NIL, 0 },
-	{ BV_ABSENT, NULL, BC_ABSENT, 0 }, { BV_STRING, "maybe", BC_INVALID, 0 }, { BV_STRING, "tRue", BC_INVALID, 0 },
-	{ BV_INT, "2", BC_INVALID, 0 }, { BV_OTHER, NULL, BC_INVALID, 0 },
+static const struct { enum grape_kind kind; const char *s; int rc; int value; } bool_cases[] = {
+	{ GV_STRING, "true", GC_OK, 1 }, { GV_STRING, "false", GC_OK, 0 }, { GV_BOOL, "true", GC_OK, 1 },
+	{ GV_STRING, "1", GC_OK, 1 }, { GV_STRING, "0", GC_OK, 0 }, { GV_INT, "1", GC_OK, 1 },
+	{ GV_STRING, "yes", GC_OK, 1 }, { GV_STRING, "NO", GC_OK, 0 }, { GV_STRING, "t", GC_OK, 1 },
+	{ GV_STRING, "off", GC_OK, 0 }, { GV_STRING, "", GC_NIL, 0 }, { GV_NULL, NULL, GC_NIL, 0 },
+	{ GV_ABSENT, NULL, GC_ABSENT, 0 }, { GV_STRING, "maybe", GC_INVALID, 0 }, { GV_STRING, "tRue", GC_INVALID, 0 },
+	{ GV_INT, "2", GC_INVALID, 0 }, { GV_OTHER, NULL, GC_INVALID, 0 },
 };
 
 START_TEST(bool_coercion)
 {
-	struct bvalue v = { bool_cases[_i].kind, bool_cases[_i].s, bool_cases[_i].s ? strlen(bool_cases[_i].s) : 0 };
+	struct grape_value v = { bool_cases[_i].kind, bool_cases[_i].s, bool_cases[_i].s ? strlen(bool_cases[_i].s) : 0 };
 	bool b = false;
-	ck_assert_int_eq(bvalue_bool(&v, &b), bool_cases[_i].rc);
-	if (bool_cases[_i].rc == BC_OK)
+	ck_assert_int_eq(grape_bool(&v, &b), bool_cases[_i].rc);
+	if (bool_cases[_i].rc == GC_OK)
 		ck_assert_int_eq(b, bool_cases[_i].value);
 }
 END_TEST
 
-static const struct { enum bvalue_kind kind; const char *s; int rc; long long value; } int_cases[] = {
-	{ BV_STRING, "10", BC_OK, 10 }, { BV_INT, "0", BC_OK, 0 }, { BV_STRING, "2147483647", BC_OK, 2147483647 },
-	{ BV_STRING, "2147483648", BC_INVALID, 0 }, { BV_STRING, "-1", BC_INVALID, 0 }, { BV_STRING, "1e9", BC_INVALID, 0 },
-	{ BV_STRING, "99999999999999999999", BC_INVALID, 0 }, { BV_STRING, "10.0", BC_INVALID, 0 },
-	{ BV_STRING, " 1", BC_INVALID, 0 }, { BV_BOOL, "true", BC_INVALID, 0 }, { BV_STRING, "", BC_NIL, 0 },
-	{ BV_NULL, NULL, BC_NIL, 0 },
+static const struct { enum grape_kind kind; const char *s; int rc; long long value; } int_cases[] = {
+	{ GV_STRING, "10", GC_OK, 10 }, { GV_INT, "0", GC_OK, 0 }, { GV_STRING, "2147483647", GC_OK, 2147483647 },
+	{ GV_STRING, "2147483648", GC_INVALID, 0 }, { GV_STRING, "-1", GC_INVALID, 0 }, { GV_STRING, "1e9", GC_INVALID, 0 },
+	{ GV_STRING, "99999999999999999999", GC_INVALID, 0 }, { GV_STRING, "10.0", GC_INVALID, 0 },
+	{ GV_STRING, " 1", GC_INVALID, 0 }, { GV_BOOL, "true", GC_INVALID, 0 }, { GV_STRING, "", GC_NIL, 0 },
+	{ GV_NULL, NULL, GC_NIL, 0 },
 };
 
 START_TEST(int_coercion)
 {
-	struct bvalue v = { int_cases[_i].kind, int_cases[_i].s, int_cases[_i].s ? strlen(int_cases[_i].s) : 0 };
+	struct grape_value v = { int_cases[_i].kind, int_cases[_i].s, int_cases[_i].s ? strlen(int_cases[_i].s) : 0 };
 	long long n = -5;
-	ck_assert_int_eq(bvalue_int(&v, &n), int_cases[_i].rc);
-	if (int_cases[_i].rc == BC_OK)
+	ck_assert_int_eq(grape_int(&v, &n), int_cases[_i].rc);
+	if (int_cases[_i].rc == GC_OK)
 		ck_assert_int_eq(n, int_cases[_i].value);
 }
 END_TEST
