@@ -116,6 +116,22 @@ static int open_tcp(const char *spec)
 	return fd;
 }
 
+/* The kernel silently caps a listen backlog at net.core.somaxconn: past
+ * that, nginx's connect() fails in a storm and nginx answers 503 rather
+ * than the request waiting for a worker. */
+static void warn_somaxconn(int backlog)
+{
+	FILE *f = fopen("/proc/sys/net/core/somaxconn", "re");
+	long long max;
+	char text[32];
+	if (!f)
+		return;
+	if (fgets(text, sizeof text, f) && parse_int64(text, strcspn(text, "\n"), &max) == 0 && max < backlog)
+		log_warn("listen_backlog = %d is capped at net.core.somaxconn = %lld; raise it (sysctl) for a deeper queue",
+			 backlog, max);
+	fclose(f);
+}
+
 /* The listening socket: one inherited from systemd (LISTEN_FDS) or
  * spawn-fcgi (fd 0) comes first, so that the packaged configuration, which
  * names /run/glia/glia.sock, works unchanged under both; else the one
@@ -153,6 +169,7 @@ static int listen_socket(const struct glia_conf *conf, bool *inherited)
 		return -1;
 	if (listen(fd, conf->listen_backlog) < 0)
 		die("listen: %s", strerror(errno));
+	warn_somaxconn(conf->listen_backlog);
 	return fd;
 }
 
