@@ -164,6 +164,10 @@ static void handle_one(struct fcgi_conn *c, struct app *app, struct arena *a)
 	else
 		dispatch(c, app, &req, &res, &route);
 
+	/* Every 503 says when to come back: gitlab-shell's HTTP client
+	 * (go-retryablehttp) waits Retry-After seconds before it retries. */
+	if (res.status == 503 && !res.retry_after)
+		res.retry_after = 5;
 	bool head = req.method && strcmp(req.method, "HEAD") == 0;
 	const char *rid = req.request_id;
 	bool sent = fcgi_write_response(c, &res, head, rid) == 0;

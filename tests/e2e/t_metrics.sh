@@ -106,6 +106,7 @@ ok_if "Prometheus scraped glia through nginx: sum(glia_requests_total) = ${got:-
 pg_ctl_stack -m fast -w -t 30 stop >/dev/null
 desc "readiness with the database down -> 503"
 expect 503 '{"status":"failed","db_check":[{"status":"failed","message":"database unavailable"}]}' GET /-/readiness
+ok_if "with Retry-After 5 ('$(header Retry-After)'), as every 503" test "$(header Retry-After)" = 5
 desc "liveness does not care"
 expect 200 '{"status":"ok"}' GET /-/liveness
 pg_start
