@@ -10,6 +10,7 @@
 #define MAX_HEADER_VALUE	8192	/* bytes of one auth header (a JWT included) */
 #define MAX_PATH		1024	/* bytes of the request path */
 #define MAX_KAS_AGENT_CONFIG	8192	/* bytes of one stored agent authorization's config */
+#define MAX_QUEUE_WAIT_TRUSTED	(3600LL * 1000000)	/* µs; an older X-Request-Start is ignored */
 #define ARENA_MAX		(64L * 1024 * 1024)	/* bytes one request may allocate, beyond 3 × max_body_size */
 
 #endif

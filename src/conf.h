@@ -45,6 +45,7 @@ struct glia_conf {
 	bool log_json;			/* log_format = json: one JSON object per request line */
 	size_t max_body_size;		/* bytes of request body read at most */
 	size_t max_changes;		/* lines of one push's changes at most */
+	int max_queue_wait_ms;		/* older requests are shed with a 503; 0: never */
 	long max_requests;		/* a worker exits after this many requests; 0: never */
 	int receive_max_input_size;	/* MB; 0: no receive.maxInputSize */
 	int replica_max_lag_ms;		/* a standby further behind is not read from */

@@ -119,6 +119,7 @@ int request_init(struct request *req, struct arena *a, char **envp, struct reque
 	memset(req, 0, sizeof *req);
 	req->arena = a;
 	req->content_length = -1;
+	req->queue_ms = -1;
 	while (envp && envp[n])
 		n++;
 	if (n > MAX_ENV)

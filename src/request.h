@@ -48,6 +48,7 @@ struct request {
 	size_t n_path_params;
 	json_object *json;	/* parsed JSON body, released by request_release */
 	int64_t started_ms;
+	int64_t queue_ms;	/* waited for a worker (X-Request-Start); -1 unknown */
 	const char *request_id;
 };
 

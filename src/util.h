@@ -51,4 +51,7 @@ bool iso_date_valid(const char *s, size_t len);
 int64_t now_ms(void);
 int64_t now_us(void);
 
+/* Current time in microseconds since the epoch (the wall clock). */
+int64_t wall_us(void);
+
 #endif

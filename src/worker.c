@@ -13,6 +13,7 @@
 #include "request.h"
 #include "response.h"
 #include "router.h"
+#include "shed.h"
 #include "util.h"
 #include "worker.h"
 
@@ -24,6 +25,8 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t stopping;
+/* What this worker has seen of the listen queue (shed.c). */
+static struct shed_state shed;
 
 static void on_stop(int sig)
 {
@@ -70,6 +73,24 @@ static const char *request_id(struct request *req)
 	return text;
 }
 
+/* How long the request waited for a worker, in ms, from the time the web
+ * server took it (X-Request-Start, which contrib/nginx/glia.conf sets from
+ * $msec and nginx never takes from the client); -1 when it is absent, given
+ * twice or not plainly a time. A start an hour old is a wrong clock or a
+ * wrong unit, not a queue: nginx gives up after fastcgi_read_timeout. */
+static int64_t queue_wait_ms(const struct request *req)
+{
+	int copies;
+	int64_t start;
+	const char *v = request_env(req, "HTTP_X_REQUEST_START", &copies);
+	if (!v || copies != 1 || shed_parse_request_start(v, &start) < 0)
+		return -1;
+	int64_t waited = wall_us() - start;
+	if (waited > MAX_QUEUE_WAIT_TRUSTED)
+		return -1;
+	return waited > 0 ? waited / 1000 : 0;
+}
+
 static void dispatch(struct fcgi_conn *c, struct app *app, struct request *req, struct response *res,
 		     const struct route **route)
 {
@@ -93,6 +114,13 @@ static void dispatch(struct fcgi_conn *c, struct app *app, struct request *req, 
 		return;
 	case ROUTE_FOUND:
 		break;
+	}
+	/* Load shedding (shed.c): before the body, the authentication and
+	 * the database. */
+	if (shed_request(&shed, now_ms(), req->queue_ms, app->conf->max_queue_wait_ms)) {
+		response_message(res, 503, "503 Service Unavailable - too many requests, try again");
+		res->retry_after = shed_retry_after();
+		return;
 	}
 	switch (fcgi_read_body(c, req->arena, req->content_length, app->conf->max_body_size, &body, &body_len)) {
 	case BODY_TOO_LARGE:
@@ -122,8 +150,12 @@ static void log_request(struct app *app, struct request *req, const struct respo
 	if (log_threshold < LOG_LVL_INFO)
 		return;
 	if (!app->conf->log_json) {
-		log_info("%s %s %d %lldms route=%s rid=%s%s", method, log_escape(path, sizeof path, p), res->status,
-			 (long long)(us / 1000), route ? route->name : "-", rid ? rid : "-", sent ? "" : " (client gone)");
+		char queued[32] = "";
+		if (req->queue_ms >= 0)
+			snprintf(queued, sizeof queued, " queue=%lldms", (long long)req->queue_ms);
+		log_info("%s %s %d %lldms route=%s rid=%s%s%s", method, log_escape(path, sizeof path, p), res->status,
+			 (long long)(us / 1000), route ? route->name : "-", rid ? rid : "-", queued,
+			 sent ? "" : " (client gone)");
 		return;
 	}
 	json_object *o = json_object_new_object();
@@ -139,6 +171,8 @@ static void log_request(struct app *app, struct request *req, const struct respo
 	json_object_object_add(o, "status", json_object_new_int(res->status));
 	json_object_object_add(o, "duration_s", json_object_new_double((double)us / 1e6));
 	json_object_object_add(o, "db_duration_s", json_object_new_double((double)db_us / 1e6));
+	if (req->queue_ms >= 0)	/* as GitLab's own logs name it */
+		json_object_object_add(o, "queue_duration_s", json_object_new_double((double)req->queue_ms / 1e3));
 	json_object_object_add(o, "pid", json_object_new_int((int)getpid()));
 	if (!sent)
 		json_object_object_add(o, "client_gone", json_object_new_boolean(1));
@@ -159,6 +193,7 @@ static void handle_one(struct fcgi_conn *c, struct app *app, struct arena *a)
 	/* Checked before any handler sees it: the id the answer, the request's
 	 * log line and the handlers' own lines (log_req) carry. */
 	req.request_id = request_id(&req);
+	req.queue_ms = queue_wait_ms(&req);
 	if (init < 0)
 		response_message(&res, err.status, err.message);
 	else
@@ -191,6 +226,7 @@ int worker_run(int listen_fd, const struct glia_conf *conf, const struct secrets
 	long served = 0;
 
 	worker_signals();
+	shed_init(&shed, now_ms());
 	if (fcgi_io_init() != 0 || fcgi_conn_init(&conn, listen_fd) != 0) {
 		log_error("cannot initialise FastCGI");
 		return 1;

@@ -23,6 +23,7 @@ int main(void)
 	srunner_add_suite(sr, suite_repo());
 	srunner_add_suite(sr, suite_stmtfn());
 	srunner_add_suite(sr, suite_totp());
+	srunner_add_suite(sr, suite_shed());
 	log_set_level(LOG_LVL_ERROR);
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);

@@ -16,6 +16,7 @@ Suite *suite_repo(void);
 Suite *suite_request(void);
 Suite *suite_response(void);
 Suite *suite_router(void);
+Suite *suite_shed(void);
 Suite *suite_sshkey(void);
 Suite *suite_stmtfn(void);
 Suite *suite_totp(void);
