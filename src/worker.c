@@ -22,11 +22,17 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t stopping;
-/* What this worker has seen of the listen queue (shed.c). */
+/* What this worker has seen of the listen queue (shed.c), and whether the
+ * web server's clock is this host's: X-Request-Start is read only from a
+ * unix socket. Over TCP the stamp comes from another host, whose clock may
+ * be off by more than max_queue_wait: every request would then look queued
+ * and be refused. */
 static struct shed_state shed;
+static bool same_host_clock;
 
 static void on_stop(int sig)
 {
@@ -83,7 +89,7 @@ static int64_t queue_wait_ms(const struct request *req)
 	int copies;
 	int64_t start;
 	const char *v = request_env(req, "HTTP_X_REQUEST_START", &copies);
-	if (!v || copies != 1 || shed_parse_request_start(v, &start) < 0)
+	if (!same_host_clock || !v || copies != 1 || shed_parse_request_start(v, &start) < 0)
 		return -1;
 	int64_t waited = wall_us() - start;
 	if (waited > MAX_QUEUE_WAIT_TRUSTED)
@@ -227,6 +233,9 @@ int worker_run(int listen_fd, const struct glia_conf *conf, const struct secrets
 
 	worker_signals();
 	shed_init(&shed, now_ms());
+	struct sockaddr_storage where;
+	socklen_t where_len = sizeof where;
+	same_host_clock = getsockname(listen_fd, (struct sockaddr *)&where, &where_len) == 0 && where.ss_family == AF_UNIX;
 	if (fcgi_io_init() != 0 || fcgi_conn_init(&conn, listen_fd) != 0) {
 		log_error("cannot initialise FastCGI");
 		return 1;
