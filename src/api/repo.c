@@ -216,6 +216,7 @@ static void repo_read_columns(struct request *req, PGresult *r, int c, struct re
 		repo->read_only = col_flag(r, c + 19);
 		repo->storage = col_text(req, r, c + 20);
 	}
+	repo->disk_path = col_text(req, r, c + 21);
 	if (!repo->full_path)
 		repo->full_path = "";
 }
@@ -239,6 +240,11 @@ static int repo_names(struct request *req, struct repo *repo)
 		repo->gl_project_path = arena_printf(a, "%s%s", repo->full_path, path_suffix[repo->type]);
 		char suffix[16];
 		snprintf(suffix, sizeof suffix, "%s.git", path_suffix[repo->type]);
+		/* A wiki's and the designs' repositories sit beside the project's. */
+		if (repo->disk_path) {
+			repo->relative_path = arena_printf(a, "%s%s", repo->disk_path, suffix);
+			return repo->gl_repository && repo->gl_project_path && repo->relative_path ? 0 : -1;
+		}
 		if (repo_hashed_path("@hashed", repo->project_id, suffix, rel, sizeof rel) < 0)
 			return -1;
 	}

@@ -43,6 +43,7 @@ struct repo {
 	const char *gl_repository;	/* "project-7" */
 	const char *gl_project_path;	/* "g/p", "g/p.wiki", "g/p/snippets/7", "snippets/7" */
 	const char *relative_path;	/* "@hashed/6b/86/<h>.git" */
+	const char *disk_path;	/* the project's repository path without ".git"; NULL: the hashed rule */
 	const char *storage;
 	int visibility;		/* the project's (a snippet's own is snippet_visibility) */
 	bool archived;
@@ -80,15 +81,20 @@ struct repo {
  * projects p, project_features f and what the statement adds: the path
  * (path: routes r's, or the CTE's), the caller's role, whether the deploy
  * key is enabled on the project and may push, whether the path was a
- * redirect, and the snippet's columns (REPO_NO_SNIPPET for a project). */
-#define REPO_COLUMN_COUNT 21
+ * redirect, the snippet's columns (REPO_NO_SNIPPET for a project), and the
+ * project's disk path (NULL: the hashed rule, which glia's projects follow;
+ * GitLab's project_repositories may say otherwise). */
+#define REPO_COLUMN_COUNT 22
 #define REPO_PROJECT_COLUMNS(path, role) \
 	"p.id, " path ", p.visibility_level, p.archived, p.repository_read_only, p.lfs_enabled," \
 	" p.repository_storage, p.default_branch, coalesce(f.repository_access_level, 20)," \
 	" coalesce(f.wiki_access_level, 20), coalesce(f.snippets_access_level, 20)," \
 	" (SELECT rn.traversal_ids[1] FROM namespaces rn WHERE rn.id = p.namespace_id), " role
-#define REPO_NO_SNIPPET ", NULL::bigint, NULL::bigint, NULL::integer, NULL::boolean, NULL::text"
-#define REPO_SNIPPET_COLUMNS ", s.id, s.author_id, s.visibility_level, s.repository_read_only, s.repository_storage"
+#define REPO_NO_SNIPPET_DISK_PATH(disk_path) \
+	", NULL::bigint, NULL::bigint, NULL::integer, NULL::boolean, NULL::text, " disk_path
+#define REPO_NO_SNIPPET REPO_NO_SNIPPET_DISK_PATH("NULL::text")
+#define REPO_SNIPPET_COLUMNS \
+	", s.id, s.author_id, s.visibility_level, s.repository_read_only, s.repository_storage, NULL::text"
 #define REPO_FEATURES_JOIN " LEFT JOIN project_features f ON f.project_id = p.id"
 /* REPO_ROLE's namespace. */
 #define REPO_NAMESPACE_JOIN " LEFT JOIN namespaces n ON n.id = p.namespace_id"
