@@ -121,7 +121,9 @@ struct access {
 	bool push;
 };
 
-/* A refusal: HTTP status and message, or status 0 to go on. */
+/* A refusal: HTTP status and message, or status 0 to go on. Status 404
+ * without a message: what this schema does not answer, the router's 404
+ * (schema = gitlab: the call belongs to GitLab's Rails). */
 struct verdict {
 	int status;
 	const char *message;
@@ -136,6 +138,10 @@ static bool refuse(struct verdict *v, int status, const char *message)
 
 static void write_refusal(struct response *res, const struct verdict *v)
 {
+	if (!v->message) {
+		response_error(res, 404, "404 Not Found");
+		return;
+	}
 	json_object *o = json_object_new_object();
 	if (!o) {
 		response_status(res, 500);
@@ -315,6 +321,12 @@ static bool check_changes(struct access *ac, struct change *changes, long n, str
 	if (n == 0)
 		return rights.push_code || refuse(v, 401, MSG_PUSH_CODE);
 	for (long i = 0; i < n; i++) {
+		/* Deleting the default branch is refused before any protection
+		 * counts; GitLab keeps the default branch in the repository, not
+		 * in its tables, so where glia cannot tell it does not answer. */
+		if (!ac->app->sql->knows_default_branch && rights.push_code && change_blank(changes[i].newrev) &&
+		    strncmp(changes[i].ref, "refs/heads/", 11) == 0)
+			return refuse(v, 404, NULL);
 		const char *msg = refcheck_change(&changes[i], ac->repo.default_branch, ac->refs, (size_t)ac->n_refs,
 						  &rights);
 		if (msg)
@@ -547,7 +559,7 @@ static int store_moved_message(struct access *ac, const struct repo_ref *ref, st
 		response_status(res, 500);
 		return -1;
 	}
-	PGresult *r = api_query(ac->app, &allowed_store_moved, params, res);
+	PGresult *r = api_query(ac->app, ac->app->sql->allowed_store_moved, params, res);
 	if (!r)
 		return -1;
 	PQclear(r);
@@ -615,18 +627,24 @@ static int lookup(struct access *ac, const struct actor_ref *who, const struct r
 		  struct response *res)
 {
 	struct request *req = ac->req;
-	const struct db_stmt *stmt = ref->type == REPO_SNIPPET ? &allowed_snippet
-				     : ref->by_id		 ? &allowed_project_by_id
-								 : &allowed_project_by_path;
+	const struct api_sql *sql = ac->app->sql;
+	const struct db_stmt *stmt = ref->type == REPO_SNIPPET ? sql->allowed_snippet
+				     : ref->by_id		 ? sql->allowed_by_id
+								 : sql->allowed_by_path;
 	bool want_refs = ac->push && ref->type == REPO_PROJECT && strcmp(ac->changes, "_any") != 0;
 	char id_text[24];
 	const char *params[4] = { who->key_id, who->user_id, repo_ref_param(req, ref, id_text, sizeof id_text),
 				  want_refs ? "t" : "f" };
 	PGresult *r;
 
+	if (!stmt) {
+		/* Snippets in schema = gitlab: GitLab's Rails answers them. */
+		response_error(res, 404, "404 Not Found");
+		return -1;
+	}
 	if (ref->type == REPO_SNIPPET)
 		params[3] = ref->by_id ? NULL : arena_strndup(req->arena, ref->path, ref->path_len);
-	if ((ref->valid && !params[2]) || (stmt == &allowed_snippet && !ref->by_id && !params[3]))
+	if ((ref->valid && !params[2]) || (ref->type == REPO_SNIPPET && !ref->by_id && !params[3]))
 		goto oom;
 	r = api_query(ac->app, stmt, params, res);
 	if (!r)
@@ -667,7 +685,10 @@ void api_allowed(struct request *req, struct response *res, struct app *app)
 		return;
 	ac.user = actor.has_user && !actor.deploy_key;
 	if (git_access_check(&ac, &v, res)) {
-		if (ac.repo.redirected && ac.user && ref.path && store_moved_message(&ac, &ref, res) < 0)
+		/* schema = gitlab keeps it nowhere: GitLab's post_receive reads
+		 * its own Redis, which glia does not write. */
+		if (ac.repo.redirected && ac.user && ref.path && app->sql->allowed_store_moved &&
+		    store_moved_message(&ac, &ref, res) < 0)
 			return;
 		write_success(&ac, res);
 	}

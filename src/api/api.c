@@ -40,6 +40,11 @@ const struct api_sql api_glia_sql = {
 	.actor_by_key = &actor_by_key,
 	.actor_by_user_id = &actor_by_user_id,
 	.actor_by_username = &actor_by_username,
+	.allowed_by_path = &allowed_project_by_path,
+	.allowed_by_id = &allowed_project_by_id,
+	.allowed_snippet = &allowed_snippet,
+	.allowed_store_moved = &allowed_store_moved,
+	.knows_default_branch = true,
 	.statements = api_statements,
 };
 

@@ -17,6 +17,12 @@ struct api_sql {
 	const struct db_stmt *store_ping;	/* check's "redis" */
 	const struct db_stmt *keys_by_fingerprint;
 	const struct db_stmt *actor_by_key, *actor_by_user_id, *actor_by_username;
+	/* /allowed (allowed.c has their columns); NULL: what that schema does
+	 * not serve (a snippet: 404), or keep (the "project moved" message). */
+	const struct db_stmt *allowed_by_path, *allowed_by_id, *allowed_snippet, *allowed_store_moved;
+	/* Whether the schema knows a project's default branch, without which a
+	 * push that deletes a branch is not answered (404). */
+	bool knows_default_branch;
 	const struct db_stmt *const *const *statements;
 };
 extern const struct api_sql api_glia_sql, api_gitlab_sql;
@@ -40,6 +46,8 @@ extern const struct db_stmt *const otp_statements[];		/* otp.c */
 extern const struct db_stmt *const receive_statements[];	/* receive.c */
 extern const struct db_stmt *const kubernetes_statements[];	/* kubernetes*.c */
 extern const struct db_stmt *const billing_statements[];	/* billing.c, subscriptions.c, minutes.c */
+/* glia's /allowed statements (allowed.c), for api_glia_sql. */
+extern const struct db_stmt allowed_project_by_path, allowed_project_by_id, allowed_snippet, allowed_store_moved;
 /* The statements of the small endpoints, which api.c lists itself. */
 extern const struct db_stmt check_store_ping, keys_by_fingerprint, health_ping;
 
