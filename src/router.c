@@ -65,7 +65,7 @@ const size_t n_routes = sizeof routes / sizeof routes[0];
 
 /* schema = gitlab: what glia answers from GitLab's own tables (the
  * monitoring routes too). */
-static const route_handler gitlab_served[] = { api_authorized_keys, api_check, api_discover };
+static const route_handler gitlab_served[] = { api_allowed, api_authorized_keys, api_check, api_discover };
 
 bool router_serves(int schema, const struct route *route)
 {

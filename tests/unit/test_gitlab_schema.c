@@ -53,6 +53,16 @@ START_TEST(the_columns_glia_reads)
 	ck_assert_ptr_null(column("keys", "usage_type")->type);
 	column("users", "user_type");
 	column("users", "state");
+	/* /allowed's: the level, the link, the rules, the repository. */
+	column("project_authorizations", "access_level");
+	column("deploy_keys_projects", "can_push");
+	column("redirect_routes", "path");
+	column("project_features", "repository_access_level");
+	column("projects", "repository_read_only");
+	column("project_repositories", "disk_path");
+	column("protected_branch_push_access_levels", "deploy_key_id");
+	column("protected_tag_create_access_levels", "access_level");
+	ck_assert_str_eq(column("namespaces", "traversal_ids")->type, "bigint[]");
 	for (size_t i = 0; i < n_gitlab_columns; i++)
 		for (size_t j = i + 1; j < n_gitlab_columns; j++)
 			ck_assert(strcmp(gitlab_columns[i].table, gitlab_columns[j].table) ||
