@@ -83,8 +83,12 @@ const struct db_stmt *const git_access_statements[] = {
 };
 
 /* users.user_type values that are GitLab's internal users: support, alert,
- * visual review, ghost, migration, security and automation bots. */
+ * visual review, ghost, migration, security and automation bots (14.x). */
 static const int internal_user_types[] = { 1, 2, 3, 5, 7, 8, 9 };
+/* Current GitLab, whose tables schema = gitlab reads, has more types and
+ * names the others instead (HasUserType::NON_INTERNAL_USER_TYPES): human,
+ * service user, project bot, service account, retired human_deprecated. */
+static const int gitlab_non_internal_user_types[] = { 0, 4, 6, 13, 14 };
 
 #define MSG_COMMAND "The command you're trying to execute is not allowed."
 #define MSG_PROJECT_NOT_FOUND "The project you were looking for could not be found."
@@ -277,8 +281,15 @@ static bool check_protocol(const struct access *ac, struct verdict *v)
 	return refuse(v, 401, arena_printf(ac->req->arena, "Git access over %s is not allowed", upper));
 }
 
-static bool internal_user(int user_type)
+static bool internal_user(const struct access *ac, int user_type)
 {
+	if (ac->app->conf->schema == SCHEMA_GITLAB) {
+		const size_t n = sizeof gitlab_non_internal_user_types / sizeof gitlab_non_internal_user_types[0];
+		for (size_t i = 0; i < n; i++)
+			if (user_type == gitlab_non_internal_user_types[i])
+				return false;
+		return true;
+	}
 	for (size_t i = 0; i < sizeof internal_user_types / sizeof internal_user_types[0]; i++)
 		if (user_type == internal_user_types[i])
 			return true;
@@ -291,7 +302,7 @@ static bool check_active_user(const struct access *ac, struct verdict *v)
 	const struct actor *a = ac->actor;
 	if (!ac->user)
 		return true;
-	if (internal_user(a->user_type))
+	if (internal_user(ac, a->user_type))
 		return refuse(v, 401, "This action cannot be performed by internal users");
 	if (strcmp(a->state, "active") == 0)
 		return true;
