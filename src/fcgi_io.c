@@ -132,6 +132,8 @@ int fcgi_write_response(struct fcgi_conn *c, const struct response *res, bool he
 		n += snprintf(headers + n, sizeof headers - (size_t)n, "Retry-After: %d\r\n", res->retry_after);
 	if (request_id)
 		n += snprintf(headers + n, sizeof headers - (size_t)n, "X-Request-Id: %s\r\n", request_id);
+	if (res->accel_redirect)
+		n += snprintf(headers + n, sizeof headers - (size_t)n, "X-Accel-Redirect: %s\r\n", res->accel_redirect);
 	if ((size_t)n >= sizeof headers - 2)
 		return -1;
 	n += snprintf(headers + n, sizeof headers - (size_t)n, "\r\n");

@@ -4,6 +4,7 @@
 #define GLIA_RESPONSE_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct arena;
@@ -16,6 +17,11 @@ struct response {
 	size_t body_len;
 	const char *allow;	/* Allow header of a 405 */
 	int retry_after;	/* seconds, 0: none */
+	/* schema = gitlab: a 404 that says "GitLab's Rails answers this", not
+	 * a refusal (the router's, and /allowed's for snippets and branch
+	 * deletions). */
+	bool not_served;
+	const char *accel_redirect;	/* X-Accel-Redirect header, NULL: none */
 };
 
 void response_init(struct response *res, struct arena *a);

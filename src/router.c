@@ -77,6 +77,14 @@ bool router_serves(int schema, const struct route *route)
 	return false;
 }
 
+const char *router_not_served_target(const char *value)
+{
+	if (!value || value[0] != '@')
+		return NULL;
+	size_t n = strspn(value + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-");
+	return n > 0 && n < 64 && value[1 + n] == '\0' ? value : NULL;
+}
+
 const char *router_route_name(size_t i)
 {
 	return i < n_routes ? routes[i].name : "none";

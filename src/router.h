@@ -39,6 +39,14 @@ enum route_result { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD };
 enum route_result router_match(struct request *req, int schema, const struct route **out, char *allow,
 			       size_t allow_len);
 
+/* schema = gitlab: where the web server wants the answers glia leaves to
+ * GitLab's Rails sent instead, from the FastCGI parameter GLIA_NOT_SERVED
+ * (contrib/nginx/glia-gitlab.conf sets it to the named location of GitLab's
+ * Workhorse): value when it names an nginx named location ("@" and 1 to 63
+ * of [A-Za-z0-9_-]), else NULL. glia then answers with X-Accel-Redirect to
+ * it, and nginx asks Workhorse in place of glia. */
+const char *router_not_served_target(const char *value);
+
 /* Whether schema serves route. */
 bool router_serves(int schema, const struct route *route);
 

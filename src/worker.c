@@ -113,6 +113,7 @@ static void dispatch(struct fcgi_conn *c, struct app *app, struct request *req, 
 	switch (router_match(req, app->conf->schema, route, allow, sizeof allow)) {
 	case ROUTE_NOT_FOUND:
 		response_error(res, 404, "404 Not Found");
+		res->not_served = app->conf->schema == SCHEMA_GITLAB;
 		return;
 	case ROUTE_BAD_METHOD:
 		response_error(res, 405, "405 Not Allowed");
@@ -204,6 +205,14 @@ static void handle_one(struct fcgi_conn *c, struct app *app, struct arena *a)
 		response_message(&res, err.status, err.message);
 	else
 		dispatch(c, app, &req, &res, &route);
+	/* What glia leaves to GitLab's Rails goes, when nginx names where
+	 * (GLIA_NOT_SERVED, a parameter no client header can set), to there:
+	 * nginx then asks Workhorse. A refusal 404 stays glia's answer. */
+	if (res.not_served) {
+		int copies;
+		const char *to = request_env(&req, "GLIA_NOT_SERVED", &copies);
+		res.accel_redirect = copies == 1 ? router_not_served_target(to) : NULL;
+	}
 
 	/* Every 503 says when to come back: gitlab-shell's HTTP client
 	 * (go-retryablehttp) waits Retry-After seconds before it retries. */

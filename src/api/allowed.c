@@ -144,6 +144,7 @@ static void write_refusal(struct response *res, const struct verdict *v)
 {
 	if (!v->message) {
 		response_error(res, 404, "404 Not Found");
+		res->not_served = true;
 		return;
 	}
 	json_object *o = json_object_new_object();
@@ -651,6 +652,7 @@ static int lookup(struct access *ac, const struct actor_ref *who, const struct r
 	if (!stmt) {
 		/* Snippets in schema = gitlab: GitLab's Rails answers them. */
 		response_error(res, 404, "404 Not Found");
+		res->not_served = true;
 		return -1;
 	}
 	if (ref->type == REPO_SNIPPET)

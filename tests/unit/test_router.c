@@ -186,6 +186,33 @@ START_TEST(gitlab_schema_route_count)
 }
 END_TEST
 
+START_TEST(not_served_target)
+{
+	/* Only an nginx named location: nothing that could end the header
+	 * line, nor a URI that would change the method to GET. */
+	ck_assert_str_eq(router_not_served_target("@workhorse"), "@workhorse");
+	ck_assert_str_eq(router_not_served_target("@gitlab-workhorse_2"), "@gitlab-workhorse_2");
+	ck_assert_ptr_null(router_not_served_target(NULL));
+	ck_assert_ptr_null(router_not_served_target(""));
+	ck_assert_ptr_null(router_not_served_target("@"));
+	ck_assert_ptr_null(router_not_served_target("/workhorse"));
+	ck_assert_ptr_null(router_not_served_target("workhorse"));
+	ck_assert_ptr_null(router_not_served_target("@work horse"));
+	ck_assert_ptr_null(router_not_served_target("@w\r\nSet-Cookie: x=1"));
+	ck_assert_ptr_null(router_not_served_target("@w/x"));
+	char longest[65];
+	longest[0] = '@';
+	memset(longest + 1, 'w', 63);
+	longest[64] = '\0';
+	ck_assert_ptr_nonnull(router_not_served_target(longest));
+	char too_long[66];
+	memcpy(too_long, longest, 64);
+	too_long[64] = 'w';
+	too_long[65] = '\0';
+	ck_assert_ptr_null(router_not_served_target(too_long));
+}
+END_TEST
+
 Suite *suite_router(void)
 {
 	Suite *s = suite_create("router");
@@ -195,6 +222,7 @@ Suite *suite_router(void)
 	tcase_add_test(tc, table_is_sane);
 	tcase_add_loop_test(tc, gitlab_schema_serves_reads_only, 0, sizeof gitlab_cases / sizeof gitlab_cases[0]);
 	tcase_add_test(tc, gitlab_schema_route_count);
+	tcase_add_test(tc, not_served_target);
 	suite_add_tcase(s, tc);
 	return s;
 }
