@@ -13,6 +13,9 @@
 # the method and body intact, and glia's routes while glia is down; nginx's
 # own errors are glia's JSON.
 
+# From run: its glias' sockets, and what its assertions use.
+: "${SOCK:?}" "${GLIA_SOCK:?}" "${GITLAB_PID:?}"
+
 # glia itself, over FastCGI: what it leaves to Rails carries X-Accel-Redirect
 # to the named location nginx passes as GLIA_NOT_SERVED; nothing else does.
 handed_on() { # SOCKET FORM|"" [VAR=VALUE...]: prints X-Accel-Redirect's value
@@ -142,13 +145,13 @@ for ((i = 0; i < 50; i++)); do [ -S "$API_SOCK" ] && break; sleep 0.1; done
 
 # web METHOD URI [CURL_ARGS...]: sets STATUS, BODY and HEADERS (lower case).
 web() {
-	local method=(-X "$1") uri=$2
-	[ "$1" = HEAD ] && method=(-I)
+	local how=(-X "$1") uri=$2
+	[ "$1" = HEAD ] && how=(-I)
 	shift 2
 	: >"$NX/headers"
-	BODY=$(curl -sS --unix-socket "$API_SOCK" "${method[@]}" -D "$NX/headers" "$@" "http://gitlab.test$uri" 2>&1) || true
+	BODY=$(curl -sS --unix-socket "$API_SOCK" "${how[@]}" -D "$NX/headers" "$@" "http://gitlab.test$uri" 2>&1) || true
 	STATUS=$(sed -n '1s/^HTTP\/[0-9.]* \([0-9]*\).*/\1/p' "$NX/headers")
-	HEADERS=$(tr -d '\r' <"$NX/headers" | tr 'A-Z' 'a-z')
+	HEADERS=$(tr -d '\r' <"$NX/headers" | tr '[:upper:]' '[:lower:]')
 }
 SS=(-H "Gitlab-Shared-Secret: $SECRET_B64")
 form_args() { printf '%s\n' -H "Content-Type: application/x-www-form-urlencoded" --data-binary "$1"; }
@@ -220,7 +223,8 @@ mapfile -t fa < <(form_args "$FORM")
 workhorse_expect "nginx: allowed for a push deleting a branch -> Workhorse" POST "$A" "$FORM" "${SS[@]}" "${fa[@]}"
 desc "nginx: Workhorse gets the caller's request id and nginx's X-Request-Start"
 web POST "$A" "${SS[@]}" "${fa[@]}" -H "X-Request-Id: nginx-rid-2" -H "X-Request-Start: t=1"
-if [[ $BODY == *'"x_request_id":"nginx-rid-2","x_request_start":"t='1[0-9][0-9]* ]]; then _report 1 x; else
+re='"x_request_id":"nginx-rid-2","x_request_start":"t=[0-9]{10}\.[0-9]{3}"'
+if [[ $BODY =~ $re ]]; then _report 1 x; else
 	_report 0 x "got: $STATUS $BODY"; fi
 desc "nginx: the access log names both for what glia handed on"
 if grep -q "POST $A HTTP/1.1\" 200 .* upstream=unix:$SOCK : unix:$WH_SOCK" "$NX/access.log" &&
