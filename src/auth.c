@@ -189,17 +189,17 @@ static bool b64token_char(char c)
 	       c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
 }
 
-/* A whole b64token: 1..AGENT_TOKEN_MAX characters, "=" padding last. */
+/* A whole b64token: 1..MAX_AGENT_TOKEN characters, "=" padding last. */
 static int b64token(const char *t, const char **token, size_t *len)
 {
 	size_t n = 0;
 
-	while (t[n] && b64token_char(t[n]) && n <= AGENT_TOKEN_MAX)
+	while (t[n] && b64token_char(t[n]) && n <= MAX_AGENT_TOKEN)
 		n++;
 	size_t body = n;
-	while (t[n] == '=' && n <= AGENT_TOKEN_MAX)
+	while (t[n] == '=' && n <= MAX_AGENT_TOKEN)
 		n++;
-	if (body == 0 || t[n] != '\0' || n > AGENT_TOKEN_MAX)
+	if (body == 0 || t[n] != '\0' || n > MAX_AGENT_TOKEN)
 		return -1;
 	*token = t;
 	*len = n;

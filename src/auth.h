@@ -5,6 +5,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "bounds.h"
 #include <time.h>
 
 #include "secret.h"
@@ -41,9 +43,8 @@ bool auth_shell(const struct request *req, const struct secrets *s, time_t now);
 bool auth_kas_jwt_valid(const struct secrets *s, const char *token, time_t now);
 
 /* The agent token of an Authorization header: "Bearer" (any case), exactly
- * one space, then 1..AGENT_TOKEN_MAX characters of RFC 6750's b64token.
+ * one space, then 1..MAX_AGENT_TOKEN characters of RFC 6750's b64token.
  * Returns 0 with *token and *len set (pointing into header), or -1. */
-#define AGENT_TOKEN_MAX 1024
 int auth_bearer_token(const char *header, const char **token, size_t *len);
 
 /* The agent token of a kas request, as current GitLab reads it

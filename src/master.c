@@ -29,7 +29,7 @@
 #define RESPAWN_BACKOFF_MAX_MS 10000
 #define YOUNG_DEATH_MS 2000	/* a worker dying sooner counts as a crash loop step */
 #define STOP_TIMEOUT_MS 10000	/* in-flight requests get this long on stop */
-#define MAX_WORKERS 256
+#define WORKERS_MAX 256
 
 struct slot {
 	pid_t pid;		/* 0: empty */
@@ -40,12 +40,12 @@ struct slot {
 
 enum master_state { RUNNING, STOPPING };
 
-static struct slot slots[MAX_WORKERS];
+static struct slot slots[WORKERS_MAX];
 /* systemd's notification socket (Type=notify): taken from the environment
  * once, so that workers do not inherit it. */
 static char notify_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 /* Old workers finishing their last request after a reload. */
-static pid_t retiring[MAX_WORKERS * 4];
+static pid_t retiring[WORKERS_MAX * 4];
 static size_t n_retiring;
 
 /* sd_notify(3) without libsystemd: one datagram such as "READY=1" to
@@ -135,7 +135,7 @@ static void reap(void)
 				found = true;
 				break;
 			}
-		for (int i = 0; i < MAX_WORKERS && !found; i++) {
+		for (int i = 0; i < WORKERS_MAX && !found; i++) {
 			struct slot *s = &slots[i];
 			if (s->pid != pid)
 				continue;
@@ -168,7 +168,7 @@ static bool any_child(void)
 {
 	if (n_retiring)
 		return true;
-	for (int i = 0; i < MAX_WORKERS; i++)
+	for (int i = 0; i < WORKERS_MAX; i++)
 		if (slots[i].pid)
 			return true;
 	return false;
@@ -176,7 +176,7 @@ static bool any_child(void)
 
 static void signal_workers(int sig)
 {
-	for (int i = 0; i < MAX_WORKERS; i++)
+	for (int i = 0; i < WORKERS_MAX; i++)
 		if (slots[i].pid)
 			kill(slots[i].pid, sig);
 	for (size_t i = 0; i < n_retiring; i++)
@@ -209,7 +209,7 @@ static void reload(const char *config_path, struct glia_conf *conf, struct secre
 	if (kept)
 		log_warn("reload: listen, listen_backlog, listen_group, listen_mode and user take effect on restart only");
 
-	for (int i = 0; i < MAX_WORKERS; i++) {
+	for (int i = 0; i < WORKERS_MAX; i++) {
 		if (!slots[i].pid)
 			continue;
 		if (n_retiring < sizeof retiring / sizeof retiring[0]) {
@@ -262,7 +262,7 @@ int master_run(int listen_fd, const char *config_path, struct glia_conf *conf, s
 			ready = true;
 		}
 		int alive = 0;
-		for (int i = 0; i < MAX_WORKERS; i++)
+		for (int i = 0; i < WORKERS_MAX; i++)
 			alive += slots[i].pid != 0;
 		metrics_set_workers(alive);
 

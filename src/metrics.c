@@ -20,7 +20,7 @@ static const int statuses[] = { 200, 201, 202, 204, 300, 400, 401, 403, 404, 405
 /* Seconds, as Prometheus wants; fit for answers that take milliseconds. */
 static const double buckets[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
 #define N_BUCKETS (sizeof buckets / sizeof buckets[0])
-#define MAX_ROUTES 64
+#define ROUTES_MAX 64
 
 struct histogram {
 	uint64_t bucket[N_BUCKETS];	/* not cumulative here; summed on rendering */
@@ -29,8 +29,8 @@ struct histogram {
 };
 
 struct metrics_shm {
-	uint64_t requests[MAX_ROUTES + 1][N_METHODS][N_STATUSES];	/* last row: no route */
-	struct histogram duration[MAX_ROUTES + 1];
+	uint64_t requests[ROUTES_MAX + 1][N_METHODS][N_STATUSES];	/* last row: no route */
+	struct histogram duration[ROUTES_MAX + 1];
 	struct histogram db_query;
 	uint64_t db_errors, db_connects, db_cancels;
 	uint64_t auth_failures[AUTH_FAIL_KINDS];
@@ -48,7 +48,7 @@ static const char *(*route_name_of)(size_t i);	/* names route i, from metrics_in
 
 int metrics_init(size_t n_routes, const char *(*route_name)(size_t i))
 {
-	if (n_routes > MAX_ROUTES)
+	if (n_routes > ROUTES_MAX)
 		return -1;
 	route_name_of = route_name;
 	void *p = mmap(NULL, sizeof *shm, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -77,7 +77,7 @@ void metrics_request(int route, const char *method, int status, int64_t duration
 {
 	if (!shm)
 		return;
-	size_t r = route >= 0 && (size_t)route < shm_routes ? (size_t)route : MAX_ROUTES;
+	size_t r = route >= 0 && (size_t)route < shm_routes ? (size_t)route : ROUTES_MAX;
 	size_t m = N_METHODS - 1, s = N_STATUSES - 1;
 	for (size_t i = 0; i + 1 < N_METHODS; i++)
 		if (method && strcmp(method, methods[i]) == 0)
@@ -170,10 +170,10 @@ char *metrics_render(struct arena *a, size_t *len)
 
 	put(&o, "# HELP glia_requests_total Requests answered, by route pattern, method and status.\n"
 		"# TYPE glia_requests_total counter\n");
-	for (size_t r = 0; r <= MAX_ROUTES; r++) {
-		if (r >= shm_routes && r != MAX_ROUTES)
+	for (size_t r = 0; r <= ROUTES_MAX; r++) {
+		if (r >= shm_routes && r != ROUTES_MAX)
 			continue;
-		const char *route = r == MAX_ROUTES ? "none" : route_name(r);
+		const char *route = r == ROUTES_MAX ? "none" : route_name(r);
 		for (size_t m = 0; m < N_METHODS; m++)
 			for (size_t s = 0; s < N_STATUSES; s++) {
 				uint64_t n = LOAD(shm->requests[r][m][s]);
@@ -190,11 +190,11 @@ char *metrics_render(struct arena *a, size_t *len)
 	}
 	put(&o, "# HELP glia_request_duration_seconds Time from accepting a request to its answer, by route.\n"
 		"# TYPE glia_request_duration_seconds histogram\n");
-	for (size_t r = 0; r <= MAX_ROUTES; r++) {
-		if ((r >= shm_routes && r != MAX_ROUTES) || !LOAD(shm->duration[r].count))
+	for (size_t r = 0; r <= ROUTES_MAX; r++) {
+		if ((r >= shm_routes && r != ROUTES_MAX) || !LOAD(shm->duration[r].count))
 			continue;
 		char labels[128];
-		snprintf(labels, sizeof labels, "route=\"%s\"", r == MAX_ROUTES ? "none" : route_name(r));
+		snprintf(labels, sizeof labels, "route=\"%s\"", r == ROUTES_MAX ? "none" : route_name(r));
 		put_histogram(&o, "glia_request_duration_seconds", labels, &shm->duration[r]);
 	}
 	put(&o, "# HELP glia_db_query_duration_seconds Time of one database statement.\n"

@@ -13,8 +13,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define MAX_ENV 512
-
 static int fail(struct request_error *err, int status, const char *message)
 {
 	err->status = status;

@@ -1,5 +1,6 @@
 /* OpenSSH public keys: parsing a key line and GitLab's SHA-256 fingerprint. */
 #include "config.h"
+#include "bounds.h"
 #include "sshkey.h"
 #include "util.h"
 
@@ -8,16 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Longest key body accepted: an 16384-bit RSA key is about 2.8 KB of base64. */
-#define SSHKEY_BODY_MAX 16384
-
 int sshkey_fingerprint_body(const char *body, size_t len, char *out)
 {
-	unsigned char blob[SSHKEY_BODY_MAX / 4 * 3 + 3];
+	unsigned char blob[MAX_SSHKEY_BODY / 4 * 3 + 3];
 	unsigned char digest[SHA256_LEN];
 	char b64[48];
 
-	if (len == 0 || len > SSHKEY_BODY_MAX)
+	if (len == 0 || len > MAX_SSHKEY_BODY)
 		return -1;
 	long n = base64_decode(body, len, blob);
 	if (n < 4)
@@ -67,7 +65,7 @@ int sshkey_parse_line(const char *line, struct sshkey *key, char *err, size_t er
 		snprintf(err, errlen, "expected \"TYPE BASE64 [COMMENT]\"");
 		return -1;
 	}
-	if (body_len > SSHKEY_BODY_MAX) {
+	if (body_len > MAX_SSHKEY_BODY) {
 		snprintf(err, errlen, "key is too long");
 		return -1;
 	}

@@ -21,7 +21,6 @@
 #define RECOVERY_HASH_ITERATIONS 10000	/* PBKDF2-HMAC-SHA256 */
 #define RECOVERY_HASH_MAX 96		/* "pbkdf2-sha256$10000$" + 24 + "$" + 44 = 89 */
 #define TOKEN_CHARS 20			/* Devise.friendly_token(20) */
-#define TOKEN_NAME_MAX 255
 
 const struct db_stmt account_store_recovery_codes = {
 	"account_store_recovery_codes",
@@ -217,7 +216,7 @@ void api_personal_access_token(struct request *req, struct response *res, struct
 		api_shell_answer(res, msg);
 		return;
 	}
-	if (strlen(name) > TOKEN_NAME_MAX) {
+	if (strlen(name) > MAX_TOKEN_NAME) {
 		json_object_put(echo);
 		api_shell_answer(res, "Failed to create token: Name is too long (maximum is 255 characters)");
 		return;

@@ -2,6 +2,7 @@
 #include "config.h"
 #include "api/actor.h"
 #include "api/api.h"
+#include "bounds.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +25,6 @@ const struct db_stmt actor_by_username = {
 	"SELECT " ACTOR_NO_KEY_COLUMNS ACTOR_USER_COLUMNS " FROM users u WHERE lower(u.username) = lower($1)",
 	1, true,
 };
-
-#define USERNAME_MAX 255
 
 static void set_id(char *buf, size_t size, const char **slot, long long id)
 {
@@ -76,7 +75,7 @@ int actor_ref_from_request(struct request *req, enum actor_source source, struct
 	}
 	if (st == PARAM_OK) {
 		/* A username no user can have names nobody, without a query. */
-		if (len > 0 && len <= USERNAME_MAX)
+		if (len > 0 && len <= MAX_USERNAME)
 			ref->username = value;
 		return 0;
 	}

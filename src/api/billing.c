@@ -12,9 +12,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define ADMIN_TOKEN_MAX 1024	/* bytes of a personal access token */
-#define NAMESPACE_PATH_MAX 2048	/* routes.path */
-
 /* The token's state in one round trip; last_used_at is written at most once
  * a minute, so that a busy caller does not turn the row into a hot spot. */
 const struct db_stmt billing_admin_token = {
@@ -99,7 +96,7 @@ static bool admin_token_check(struct request *req, struct response *res, struct 
 			return unauthorized(res), false;
 	}
 	size_t len = token ? strlen(token) : 0;
-	if (len == 0 || len > ADMIN_TOKEN_MAX || app->secrets->pepper_len == 0)
+	if (len == 0 || len > MAX_ADMIN_TOKEN || app->secrets->pepper_len == 0)
 		return unauthorized(res), false;
 
 	char digest[TOKEN_DIGEST_HEX + 1];
@@ -163,7 +160,7 @@ bool namespace_find(struct response *res, struct app *app, const char *id_or_pat
 		snprintf(idbuf, sizeof idbuf, "%lld", id);
 		params[0] = idbuf;
 		stmt = &billing_namespace_by_id;
-	} else if (len == 0 || len > NAMESPACE_PATH_MAX || !utf8_valid(id_or_path, len)) {
+	} else if (len == 0 || len > MAX_NAMESPACE_PATH || !utf8_valid(id_or_path, len)) {
 		response_message(res, 404, not_found);
 		return false;
 	}

@@ -21,7 +21,7 @@ static bool object_name(const char *s, size_t len)
  * ref and would confuse a log or a message. */
 static bool ref_name(const char *s, size_t len)
 {
-	if (len == 0 || len > REF_MAX)
+	if (len == 0 || len > MAX_REF)
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];

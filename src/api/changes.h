@@ -6,9 +6,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct arena;
+#include "bounds.h"
 
-#define REF_MAX 1024		/* bytes of one ref name */
+struct arena;
 
 struct change {
 	const char *oldrev, *newrev;	/* 40 (or 64) hex digits */

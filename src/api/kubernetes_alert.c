@@ -16,7 +16,8 @@
 #include <string.h>
 #include <strings.h>
 
-/* GitLab's AlertManagement::Alert limits. */
+/* GitLab's: app/models/alert_management/alert.rb validates title with
+ * length maximum 200 and description with maximum 1_000. */
 #define ALERT_TITLE_MAX 200
 #define ALERT_DESCRIPTION_MAX 1000
 

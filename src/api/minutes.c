@@ -5,14 +5,15 @@
  * statement, so it is all or nothing. */
 #include "config.h"
 #include "api/billing.h"
+#include "bounds.h"
 #include "util.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#define MAX_PACKS 100			/* packs in one call */
-#define MAX_RECONCILIATIONS 1000	/* upcoming reconciliations in one call */
-#define PURCHASE_XID_MAX 50		/* Ci::Minutes::AdditionalPack's limit */
+/* GitLab's: ee/app/models/ci/minutes/additional_pack.rb validates
+ * purchase_xid with length maximum 50. */
+#define PURCHASE_XID_MAX 50
 
 const struct db_stmt minutes_add_packs = {
 	"minutes_add_packs",

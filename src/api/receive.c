@@ -6,14 +6,12 @@
 #include "api/actor.h"
 #include "api/api.h"
 #include "api/changes.h"
+#include "bounds.h"
 #include "log.h"
 #include "util.h"
 
 #include <stdio.h>
 #include <string.h>
-
-#define GL_REPOSITORY_MAX 255
-#define PUSH_OPTIONS_MAX 64
 
 /* Like GitLab's INCR + EXPIRE 600: a counter last raised more than 600 s ago
  * has expired and starts again from 1. */
@@ -79,7 +77,7 @@ static const char *gl_repository_param(struct request *req, struct response *res
 		response_error(res, 400, "gl_repository is empty");
 		return NULL;
 	}
-	if (len > GL_REPOSITORY_MAX) {
+	if (len > MAX_GL_REPOSITORY) {
 		response_error(res, 400, "gl_repository is invalid");
 		return NULL;
 	}
@@ -186,7 +184,7 @@ static bool push_options_valid(struct request *req)
 	const char *one, **list;
 	size_t len, n;
 	return request_param_string(req, "push_options", &one, &len) == PARAM_OK ||
-	       param_string_list(req, "push_options", PUSH_OPTIONS_MAX, req->arena, &list, &n) != PARAM_INVALID;
+	       param_string_list(req, "push_options", MAX_PUSH_OPTIONS, req->arena, &list, &n) != PARAM_INVALID;
 }
 
 void api_post_receive(struct request *req, struct response *res, struct app *app)

@@ -6,16 +6,13 @@
 #include "api/repo.h"
 #include "gitlab.h"
 #include "api/api.h"
+#include "bounds.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
-
-/* Routes are at most 2048 bytes; one segment at most 255 (glia_valid_path). */
-#define REPO_PATH_MAX 2048
-#define SEGMENT_MAX 255
 
 /* Without a caller: lfs_authenticate and the Kubernetes agent's projects
  * ask about the container only. $1 the full path, or the id. */
@@ -65,7 +62,7 @@ static bool ends_with_ci(const char *s, size_t len, const char *suffix)
  * .atom suffix. So "." and ".." are refused, and "-flag" too. */
 bool repo_valid_segment(const char *s, size_t len)
 {
-	if (len == 0 || len > SEGMENT_MAX || s[0] == '-' || s[len - 1] == '.')
+	if (len == 0 || len > MAX_PATH_SEGMENT || s[0] == '-' || s[len - 1] == '.')
 		return false;
 	for (size_t i = 0; i < len; i++)
 		if (!path_char(s[i]))
@@ -78,7 +75,7 @@ static bool valid_project_path(const char *s, size_t len)
 {
 	size_t segments = 0, start = 0;
 
-	if (len == 0 || len > REPO_PATH_MAX)
+	if (len == 0 || len > MAX_REPO_PATH)
 		return false;
 	for (size_t i = 0; i <= len; i++) {
 		if (i == len || s[i] == '/') {

@@ -1,7 +1,7 @@
 /* changes_parse (src/api/changes.c): the `changes` parameter of the git
  * hooks. Invariants: a success gives one change per non-blank line, in
  * order, each two object names of the same length (40 or 64 lowercase hex)
- * and a ref of 1..REF_MAX bytes with no space or control byte, and the
+ * and a ref of 1..MAX_REF bytes with no space or control byte, and the
  * three fields rebuild the line; a failure is -1. */
 #include "config.h"
 #include "arena.h"
@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			const struct change *c = &list[k++];
 			CHECK(is_hex(c->oldrev) && is_hex(c->newrev) && strlen(c->oldrev) == strlen(c->newrev));
 			size_t rl = strlen(c->ref), ol = strlen(c->oldrev);
-			CHECK(rl >= 1 && rl <= REF_MAX);
+			CHECK(rl >= 1 && rl <= MAX_REF);
 			for (size_t j = 0; j < rl; j++)
 				CHECK((unsigned char)c->ref[j] > 0x20 && c->ref[j] != 0x7f);
 			CHECK(ll == 2 * ol + rl + 2);

@@ -148,7 +148,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t tl;
 	if (auth_bearer_token(token, &t, &tl) == 0) {
 		CHECK(strncasecmp(token, "Bearer ", 7) == 0 && t == token + 7);
-		CHECK(tl >= 1 && tl <= AGENT_TOKEN_MAX && tl == strlen(t));
+		CHECK(tl >= 1 && tl <= MAX_AGENT_TOKEN && tl == strlen(t));
 		CHECK(t[0] != '=');
 	}
 	free(token);

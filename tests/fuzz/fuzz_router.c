@@ -214,7 +214,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *tok;
 	size_t tl;
 	if (authz && auth_bearer_token(authz, &tok, &tl) == 0)
-		CHECK(tl >= 1 && tl <= AGENT_TOKEN_MAX && tok + tl == authz + strlen(authz));
+		CHECK(tl >= 1 && tl <= MAX_AGENT_TOKEN && tok + tl == authz + strlen(authz));
 	request_release(&req);
 out:
 	arena_destroy(&a);

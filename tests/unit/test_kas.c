@@ -255,10 +255,10 @@ START_TEST(bearer_header)
 	for (size_t i = 0; i < sizeof bearer_bad / sizeof bearer_bad[0]; i++)
 		ck_assert_msg(auth_bearer_token(bearer_bad[i], &t, &len) < 0, "\"%s\"", bearer_bad[i]);
 	ck_assert(auth_bearer_token(NULL, &t, &len) < 0);
-	char long_header[AGENT_TOKEN_MAX + 16];
+	char long_header[MAX_AGENT_TOKEN + 16];
 	strcpy(long_header, "Bearer ");
-	memset(long_header + 7, 'a', AGENT_TOKEN_MAX);
-	long_header[7 + AGENT_TOKEN_MAX] = '\0';
+	memset(long_header + 7, 'a', MAX_AGENT_TOKEN);
+	long_header[7 + MAX_AGENT_TOKEN] = '\0';
 	ck_assert(auth_bearer_token(long_header, &t, &len) == 0);
 	strcat(long_header, "a");
 	ck_assert(auth_bearer_token(long_header, &t, &len) < 0);
