@@ -2,13 +2,16 @@
 # Shared helpers of the end-to-end tests (tests/e2e/t_*.sh).
 #
 # A test file sources this, which sources _stack/env (contrib/dev/stack start
-# wrote it), then calls `expect` and friends. Output is TAP: `ok N - desc` or
-# `not ok N - desc` followed by `#` lines with the request, what was expected
-# and what came back; `finish` prints the plan and exits 1 if anything failed.
+# wrote it), then calls `expect` and friends. Output is TAP (tests/lib/tap.sh):
+# `ok N - desc` or `not ok N - desc` followed by `#` lines with the request,
+# what was expected and what came back; `finish` prints the plan and exits 1
+# if anything failed.
 
 set -euo pipefail
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/lib/tap.sh
+. "$E2E_DIR/../lib/tap.sh"
 : "${GLIA_STACK_ENV:=$E2E_DIR/../../_stack/env}"
 if [ ! -s "$GLIA_STACK_ENV" ]; then
 	echo "Bail out! no $GLIA_STACK_ENV: start the stack first (contrib/dev/stack start)"
@@ -27,10 +30,6 @@ e2e_cleanup() {
 trap e2e_cleanup EXIT
 # on_exit CMD: runs CMD (a string) when the test file exits, however it exits.
 on_exit() { E2E_CLEANUPS+=("$1"); }
-
-T_N=0
-T_FAILED=0
-T_DESC=
 
 # The shell secret as the file holds it, without its trailing newline.
 SECRET=$(cat "$GLIA_SHELL_SECRET_FILE")
@@ -100,30 +99,10 @@ key_line() {
 	sed -n "s/.*\"id\": *$2,.*\"key\": *\"\\([^\"]*\\)\".*/\\1/p" "$1" | head -n 1
 }
 
-# desc TEXT: the description of the next assertion.
-desc() { T_DESC=$1; }
-
-_report() { # PASS(0|1) DEFAULT_DESC [DETAIL_LINES...]
-	local pass=$1 d=${T_DESC:-$2}
-	shift 2
-	T_N=$((T_N + 1))
-	T_DESC=
-	if [ "$pass" = 1 ]; then
-		echo "ok $T_N - $d"
-	else
-		T_FAILED=$((T_FAILED + 1))
-		echo "not ok $T_N - $d"
-		local l
-		for l in "$@"; do printf '#   %s\n' "$l"; done
-	fi
-}
-
-# ok_if DESC CMD...: one assertion that CMD succeeds.
-ok_if() {
-	local d=$1
-	shift
-	if "$@"; then _report 1 "$d"; else _report 0 "$d" "command failed: $*"; fi
-}
+# The names the test files use for tests/lib/tap.sh's tap_result and check
+# (desc TEXT, from there too, names the next assertion).
+_report() { tap_result "$@"; } # PASS(0|1) DEFAULT_DESC [DETAIL_LINES...]
+ok_if() { check "$@"; }         # DESC CMD...: one assertion that CMD succeeds
 
 # request METHOD PATH [CURL_ARGS...]: sends one request through nginx; sets
 # STATUS, BODY and leaves the headers in $E2E_TMP/headers.

@@ -5,7 +5,10 @@
 
 # The binary the stack runs (the asan one under contrib/dev/test).
 GLIA_BIN=${GLIA_BIN:-$GLIA}
-CGI_FCGI=$(command -v cgi-fcgi || true)
+# shellcheck source=tests/lib/fcgi.sh
+. "$E2E_DIR/../lib/fcgi.sh"
+# shellcheck source=tests/lib/sanitizer.sh
+. "$E2E_DIR/../lib/sanitizer.sh"
 [ -n "$CGI_FCGI" ] || { echo "Bail out! cgi-fcgi is missing (Debian: libfcgi-bin)"; exit 1; }
 # What gitlab-shell sends in Gitlab-Shared-Secret.
 SECRET_B64=${AUTH#Gitlab-Shared-Secret: }
@@ -94,16 +97,7 @@ wait_lock_waiter() {
 # fcgi_raw SOCKET METHOD URI [VAR=VALUE...]: one request with cgi-fcgi, with
 # only the FastCGI parameters a web server would pass (plus VAR=VALUE);
 # prints the CGI response (CR removed). At most 20 s.
-fcgi_raw() {
-	local sock=$1 method=$2 uri=$3
-	shift 3
-	local path=${uri%%\?*} query=
-	[[ $uri == *\?* ]] && query=${uri#*\?}
-	timeout 20 env -i REQUEST_METHOD="$method" SCRIPT_NAME="$path" DOCUMENT_URI="$path" \
-		REQUEST_URI="$uri" QUERY_STRING="$query" SERVER_PROTOCOL=HTTP/1.1 \
-		REMOTE_ADDR=127.0.0.1 GATEWAY_INTERFACE=CGI/1.1 "$@" \
-		"$CGI_FCGI" -bind -connect "$sock" </dev/null 2>&1 | tr -d '\r'
-}
+fcgi_raw() { fcgi_request "$@" </dev/null 2>&1; }
 
 # cgi_parse OUTPUT: sets STATUS (the code of the Status line, or "none: ..."),
 # BODY (what follows the blank line) and HEADERS.
@@ -210,12 +204,6 @@ stop_private() {
 # private_workers PID: the worker pids of a private glia master, sorted.
 private_workers() { pgrep -P "$1" | sort || true; }
 
-# sanitizer_clean LOG: no AddressSanitizer, LeakSanitizer or UBSan report in LOG.
-sanitizer_clean() { [ -r "$1" ] && ! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$1"; }
-
-# show_sanitizer LOG: the report, for a failure's detail lines.
-show_sanitizer() { grep -hE -A8 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$1" | head -n 20 | tr '\n' ' '; }
-
 # --- bad input and faults (t_badinput, t_faults)
 
 # fcgi_body_raw SOCKET METHOD URI BODY_FILE [VAR=VALUE...]: fcgi_raw with
@@ -224,12 +212,7 @@ show_sanitizer() { grep -hE -A8 'ERROR: (Address|Leak)Sanitizer|runtime error:' 
 fcgi_body_raw() {
 	local sock=$1 method=$2 uri=$3 file=$4
 	shift 4
-	local path=${uri%%\?*} query=
-	[[ $uri == *\?* ]] && query=${uri#*\?}
-	timeout 20 env -i REQUEST_METHOD="$method" SCRIPT_NAME="$path" DOCUMENT_URI="$path" \
-		REQUEST_URI="$uri" QUERY_STRING="$query" SERVER_PROTOCOL=HTTP/1.1 \
-		REMOTE_ADDR=127.0.0.1 GATEWAY_INTERFACE=CGI/1.1 "$@" \
-		"$CGI_FCGI" -bind -connect "$sock" <"$file" 2>&1 | tr -d '\r'
+	fcgi_request "$sock" "$method" "$uri" "$@" <"$file" 2>&1
 }
 
 # fcgi_body SOCKET METHOD URI BODY_FILE [VAR=VALUE...]: fcgi_body_raw, then

@@ -93,7 +93,7 @@ PY
 fcgi_burst() {
 	local sock=$1 n=$2 c=$3 out=$4
 	: >"$out"
-	export -f fcgi_raw cgi_parse fcgi
+	export -f fcgi_request fcgi_raw cgi_parse fcgi
 	export CGI_FCGI SS D
 	# shellcheck disable=SC2016 # expanded by the inner bash
 	seq "$n" | timeout 60 xargs -P "$c" -I{} bash -c 'fcgi "$0" GET "$D" "$SS"; echo "$STATUS $BODY"' "$sock" >>"$out" || true
