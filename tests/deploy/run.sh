@@ -44,10 +44,9 @@ unset PGHOST PGPORT PGDATABASE PGUSER PGPASSWORD PGSERVICE GLIA_CONFIG \
 
 [ "$(id -u)" = 0 ] || { echo "not ok - tests/deploy/run.sh must run as root (it installs a package)"; exit 1; }
 
-passed=0 failed=0
-ok() { echo "ok - $*"; passed=$((passed + 1)); }
-nok() { echo "not ok - $*"; failed=$((failed + 1)); }
-note() { echo "# $*"; }
+# shellcheck source=tests/lib/tap.sh
+. "$SRC/tests/lib/tap.sh"
+tap_begin deploy
 t0=$(date +%s)
 elapsed() { echo "$(($(date +%s) - t0)) s"; }
 
@@ -91,10 +90,6 @@ if dpkg-query -W -f='${Status}' glia 2>/dev/null | grep -q 'installed\|config-fi
 	purge_glia
 fi
 
-fail_log() { # FILE: its end, indented, after a failure
-	[ -f "$1" ] && tail -n 25 "$1" | sed 's/^/#   /'
-	return 0
-}
 
 # --- 1. build
 mkdir "$TMP/glia-0.1.0"
@@ -480,5 +475,5 @@ else
 	nok "apt-get purge -y glia"; fail_log "$TMP/purge.log"
 fi
 
-echo "deploy: $passed passed, $failed failed ($(elapsed))"
-[ "$failed" = 0 ]
+tap_summary "$(elapsed)"
+tap_passed
