@@ -22,7 +22,8 @@
 #      glia-fcgid.conf);
 #   6. `apt-get purge -y glia`: no /etc/glia, /usr/sbin/glia or glia user left.
 #
-# Prints TAP-like `ok`/`not ok` lines and exits non-zero if any failed.
+# Prints TAP lines (tests/lib/tap.sh), then `deploy: N passed, M failed`, and
+# exits non-zero if any failed.
 # Changes this machine (installs, then purges the glia package); one run at
 # a time (a lock in /run/lock), and a run cleans up after an aborted one.
 #
@@ -89,7 +90,6 @@ if dpkg-query -W -f='${Status}' glia 2>/dev/null | grep -q 'installed\|config-fi
 	note "glia is installed (an earlier run?): purging it first"
 	purge_glia
 fi
-
 
 # --- 1. build
 mkdir "$TMP/glia-0.1.0"
