@@ -10,6 +10,7 @@
 #include "api/api.h"
 #include "api/actor.h"
 #include "api/changes.h"
+#include "api/policy.h"
 #include "gitlab.h"
 #include "api/refcheck.h"
 #include "api/repo.h"
@@ -121,6 +122,7 @@ struct access {
 	struct protected_ref *refs;	/* read with the container for a push with changes */
 	long n_refs;
 	bool user;		/* a user whose rights count: not a deploy key */
+	struct policy_subject who;	/* the caller, as the abilities see it */
 	bool download;
 	bool push;
 };
@@ -157,114 +159,25 @@ static void write_refusal(struct response *res, const struct verdict *v)
 	response_json(res, v->status, o);
 }
 
-/* --- abilities (ProjectPolicy, reduced to what git needs) -------------- */
+/* --- abilities: policy.c's, asked for this request's caller ------------ */
 
-static bool is_admin(const struct access *ac)
+static void set_subject(struct access *ac)
 {
-	return ac->user && ac->actor->admin;
+	ac->who = (struct policy_subject){
+		.user = ac->user,
+		.admin = ac->actor->admin,
+		.external = ac->actor->external,
+		.deploy_key = ac->actor->deploy_key,
+		.user_id = ac->actor->user_id,
+		.role = ac->repo.access_level,
+	};
 }
 
-static int role(const struct access *ac)
+/* A developer or more, or an admin: who may push past the protections
+ * that merely need write access. */
+static bool writer(const struct access *ac)
 {
-	return ac->user ? ac->repo.access_level : 0;
-}
-
-/* A logged-in user who is not external sees internal things. */
-static bool sees_internal(const struct access *ac)
-{
-	return ac->user && !ac->actor->external;
-}
-
-/* :read_project, or a deploy key enabled on the project; else the
- * anonymous rule, which reads public projects. */
-static bool can_read_project(const struct access *ac)
-{
-	const struct repo *p = &ac->repo;
-	if (p->visibility == GITLAB_PUBLIC)
-		return true;
-	if (ac->actor->deploy_key)
-		return p->deploy_key_linked;
-	if (is_admin(ac) || role(ac) >= GITLAB_GUEST)
-		return true;
-	return p->visibility == GITLAB_INTERNAL && sees_internal(ac);
-}
-
-/* Whether a feature with this access level lets the caller read it, given
- * the role that reads it when the feature is members-only. */
-static bool feature_readable(const struct access *ac, int feature_level, int member_role)
-{
-	if (feature_level == GITLAB_FEATURE_DISABLED)
-		return false;
-	if (is_admin(ac))
-		return true;
-	if (feature_level == GITLAB_FEATURE_PRIVATE || ac->repo.visibility == GITLAB_PRIVATE)
-		return role(ac) >= member_role;
-	if (ac->repo.visibility == GITLAB_INTERNAL)
-		return role(ac) >= member_role || sees_internal(ac);
-	return true;
-}
-
-/* :download_code: reporters of private projects (guests cannot), anyone
- * who can see an internal or public one; a linked deploy key. */
-static bool can_download_code(const struct access *ac)
-{
-	if (ac->actor->deploy_key)
-		return ac->repo.deploy_key_linked && ac->repo.repository_access_level != GITLAB_FEATURE_DISABLED;
-	return feature_readable(ac, ac->repo.repository_access_level, GITLAB_REPORTER);
-}
-
-/* :push_code: developers and up, admins; nobody on an archived project. */
-static bool can_push_code(const struct access *ac)
-{
-	if (ac->repo.archived || ac->repo.repository_access_level == GITLAB_FEATURE_DISABLED)
-		return false;
-	return is_admin(ac) || role(ac) >= GITLAB_DEVELOPER;
-}
-
-static bool can_download_wiki(const struct access *ac)
-{
-	if (ac->actor->deploy_key)
-		return ac->repo.deploy_key_linked && ac->repo.wiki_access_level != GITLAB_FEATURE_DISABLED;
-	return feature_readable(ac, ac->repo.wiki_access_level, GITLAB_GUEST);
-}
-
-static bool can_create_wiki(const struct access *ac)
-{
-	if (ac->repo.archived || ac->repo.wiki_access_level == GITLAB_FEATURE_DISABLED)
-		return false;
-	return is_admin(ac) || role(ac) >= GITLAB_DEVELOPER;
-}
-
-static bool is_snippet_author(const struct access *ac)
-{
-	return ac->user && ac->actor->user_id == ac->repo.snippet_author_id;
-}
-
-/* :read_snippet: by the snippet's own visibility; a project snippet also
- * needs the project's snippets feature. */
-static bool can_read_snippet(const struct access *ac)
-{
-	const struct repo *s = &ac->repo;
-	if (is_admin(ac) || is_snippet_author(ac))
-		return true;
-	if (s->project_id && !feature_readable(ac, s->snippets_access_level, GITLAB_GUEST))
-		return false;
-	switch (s->snippet_visibility) {
-	case GITLAB_PUBLIC:
-		return true;
-	case GITLAB_INTERNAL:
-		return sees_internal(ac) || role(ac) >= GITLAB_GUEST;
-	default:
-		return s->project_id && role(ac) >= GITLAB_GUEST;
-	}
-}
-
-/* :update_snippet: the author, a maintainer of the snippet's project. */
-static bool can_update_snippet(const struct access *ac)
-{
-	if (!ac->user)
-		return false;
-	return is_admin(ac) || is_snippet_author(ac) || (ac->repo.project_id && role(ac) >= GITLAB_MAINTAINER);
+	return (ac->user && ac->actor->admin) || (ac->user ? ac->repo.access_level : 0) >= GITLAB_DEVELOPER;
 }
 
 /* --- the checks, in GitAccess#check's order ---------------------------- */
@@ -328,7 +241,8 @@ static bool check_command(const struct access *ac, struct verdict *v)
  * particular change: the right to push code decides. */
 static bool check_changes(struct access *ac, struct change *changes, long n, struct verdict *v)
 {
-	struct ref_rights rights = { is_admin(ac), role(ac), can_push_code(ac) };
+	struct ref_rights rights = { ac->user && ac->actor->admin, ac->user ? ac->repo.access_level : 0,
+				     policy_can_push_code(&ac->who, &ac->repo) };
 
 	if (n == 0)
 		return rights.push_code || refuse(v, 401, MSG_PUSH_CODE);
@@ -362,37 +276,37 @@ static bool check_project_push(struct access *ac, struct change *changes, long n
 
 static bool check_project(struct access *ac, struct change *changes, long n, struct verdict *v)
 {
-	if (!ac->repo.found || !can_read_project(ac))
+	if (!ac->repo.found || !policy_can_read_project(&ac->who, &ac->repo))
 		return refuse(v, 404, MSG_PROJECT_NOT_FOUND);
 	if (ac->download)
-		return can_download_code(ac) || refuse(v, 401, MSG_DOWNLOAD);
+		return policy_can_download_code(&ac->who, &ac->repo) || refuse(v, 401, MSG_DOWNLOAD);
 	return check_project_push(ac, changes, n, v);
 }
 
 static bool check_wiki(struct access *ac, struct verdict *v)
 {
-	if (!ac->repo.found || !can_read_project(ac))
+	if (!ac->repo.found || !policy_can_read_project(&ac->who, &ac->repo))
 		return refuse(v, 404, MSG_WIKI_NOT_FOUND);
 	if (ac->download)
-		return can_download_wiki(ac) || refuse(v, 401, MSG_WIKI_DOWNLOAD);
+		return policy_can_download_wiki(&ac->who, &ac->repo) || refuse(v, 401, MSG_WIKI_DOWNLOAD);
 	if (ac->repo.read_only)
 		return refuse(v, 401, MSG_READ_ONLY);
-	return can_create_wiki(ac) || refuse(v, 401, MSG_WIKI_WRITE);
+	return policy_can_create_wiki(&ac->who, &ac->repo) || refuse(v, 401, MSG_WIKI_WRITE);
 }
 
 /* GitAccessSnippet: its own actor rule and messages; Checks::SnippetCheck
  * refuses creating or deleting branches. */
 static bool check_snippet(struct access *ac, struct change *changes, long n, struct verdict *v)
 {
-	if (ac->repo.project_id && !can_read_project(ac))
+	if (ac->repo.project_id && !policy_can_read_project(&ac->who, &ac->repo))
 		return refuse(v, 404, MSG_PROJECT_NOT_FOUND);
 	if (ac->download)
-		return can_read_snippet(ac) || refuse(v, 401, MSG_SNIPPET_READ);
+		return policy_can_read_snippet(&ac->who, &ac->repo) || refuse(v, 401, MSG_SNIPPET_READ);
 	if (!ac->user)
 		return refuse(v, 401, MSG_SNIPPET_UPDATE);
 	if (ac->repo.read_only)
 		return refuse(v, 401, MSG_READ_ONLY);
-	if (!can_update_snippet(ac))
+	if (!policy_can_update_snippet(&ac->who, &ac->repo))
 		return refuse(v, 401, MSG_SNIPPET_UPDATE);
 	for (long i = 0; i < n; i++)
 		if (change_blank(changes[i].oldrev) || change_blank(changes[i].newrev))
@@ -405,7 +319,7 @@ static bool check_design(const struct access *ac, struct verdict *v)
 {
 	if (strcmp(ac->protocol, "web") != 0)
 		return refuse(v, 401, MSG_DESIGN_WEB);
-	if (ac->repo.found && can_read_project(ac) && !ac->repo.archived && (is_admin(ac) || role(ac) >= GITLAB_DEVELOPER))
+	if (ac->repo.found && policy_can_read_project(&ac->who, &ac->repo) && !ac->repo.archived && writer(ac))
 		return true;
 	return refuse(v, 401, MSG_DESIGN_MANAGE);
 }
@@ -697,6 +611,7 @@ void api_allowed(struct request *req, struct response *res, struct app *app)
 	if (lookup(&ac, &who, &ref, &actor, res) < 0)
 		return;
 	ac.user = actor.has_user && !actor.deploy_key;
+	set_subject(&ac);
 	if (git_access_check(&ac, &v, res)) {
 		/* schema = gitlab keeps it nowhere: GitLab's post_receive reads
 		 * its own Redis, which glia does not write. */

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "api/api.h"
 #include "api/kubernetes.h"
+#include "api/policy.h"
 #include "api/repo.h"
 #include "gitlab.h"
 #include "log.h"
@@ -182,8 +183,7 @@ static int agent_project_find(struct request *req, struct response *res, struct 
 	/* Guest.can?(:download_code) — a public project whose repository is
 	 * public — or the agent's own project (GitLab 14.1). Anything else is
 	 * 404, so that a private project's existence does not show. */
-	bool visible = repo->found && ((repo->visibility == GITLAB_PUBLIC &&
-					repo->repository_access_level >= GITLAB_FEATURE_ENABLED) ||
+	bool visible = repo->found && (policy_can_download_code(&policy_anonymous, repo) ||
 				       repo->project_id == agent->project_id);
 	if (!visible) {
 		response_status(res, 404);
