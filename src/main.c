@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <limits.h>
 #include <json-c/json_c_version.h>
 #include <libpq-fe.h>
 #include <openssl/crypto.h>
@@ -116,20 +117,36 @@ static int open_tcp(const char *spec)
 	return fd;
 }
 
-/* The kernel silently caps a listen backlog at net.core.somaxconn: past
- * that, nginx's connect() fails in a storm and nginx answers 503 rather
- * than the request waiting for a worker. */
-static void warn_somaxconn(int backlog)
+/* net.core.somaxconn, the kernel's cap on any listen backlog (SOMAXCONN
+ * if it cannot be read). */
+static int somaxconn(void)
 {
 	FILE *f = fopen("/proc/sys/net/core/somaxconn", "re");
-	long long max;
+	long long max = SOMAXCONN;
 	char text[32];
-	if (!f)
-		return;
-	if (fgets(text, sizeof text, f) && parse_int64(text, strcspn(text, "\n"), &max) == 0 && max < backlog)
-		log_warn("listen_backlog = %d is capped at net.core.somaxconn = %lld; raise it (sysctl) for a deeper queue",
-			 backlog, max);
-	fclose(f);
+	if (f) {
+		if (!fgets(text, sizeof text, f) || parse_int64(text, strcspn(text, "\n"), &max) != 0 || max < 1 ||
+		    max > INT_MAX)
+			max = SOMAXCONN;
+		fclose(f);
+	}
+	return (int)max;
+}
+
+/* The backlog glia asks for: by default as deep as the kernel allows, so
+ * that raising net.core.somaxconn (contrib/sysctl) deepens the queue with
+ * nothing else to change; a storm's requests then wait in it, bounded by
+ * max_queue_wait, instead of nginx's connect() failing. A configured value
+ * above the cap is silently cut by the kernel: say so. */
+static int listen_depth(const struct glia_conf *conf)
+{
+	int max = somaxconn();
+	if (conf->listen_backlog == 0)
+		return max;
+	if (conf->listen_backlog > max)
+		log_warn("listen_backlog = %d is capped at net.core.somaxconn = %d; raise it (sysctl) for a deeper queue",
+			 conf->listen_backlog, max);
+	return conf->listen_backlog;
 }
 
 /* The listening socket: one inherited from systemd (LISTEN_FDS) or
@@ -167,9 +184,8 @@ static int listen_socket(const struct glia_conf *conf, bool *inherited)
 		die("listen: expected unix:PATH or tcp:HOST:PORT, not \"%s\"", conf->listen);
 	else
 		return -1;
-	if (listen(fd, conf->listen_backlog) < 0)
+	if (listen(fd, listen_depth(conf)) < 0)
 		die("listen: %s", strerror(errno));
-	warn_somaxconn(conf->listen_backlog);
 	return fd;
 }
 

@@ -10,7 +10,7 @@ GLIA_PACKAGES="build-essential autoconf automake pkg-config
   libfcgi-dev libfcgi-bin libjson-c-dev libpq-dev libjwt-dev libssl-dev
   check libsubunit-dev clang libclang-rt-14-dev
   postgresql-15 postgresql-client-15 pgbouncer nginx-light
-  curl ca-certificates procps psmisc openssl
+  curl ca-certificates procps psmisc iproute2 openssl
   prometheus python3 wrk valgrind
   debhelper dpkg-dev fakeroot lintian apache2-bin libapache2-mod-fcgid spawn-fcgi"
 

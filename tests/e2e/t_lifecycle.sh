@@ -15,6 +15,10 @@ ROOT='{"id":1,"name":"Administrator","username":"root"}'
 RUBI='{"id":7,"name":"Dede Eichmann","username":"rubi"}'
 S=HTTP_GITLAB_SHARED_SECRET=$SECRET_B64
 T=$E2E_TMP
+SOMAXCONN=$(cat /proc/sys/net/core/somaxconn)
+# backlog_of SOCKET: the queue depth the kernel gave a listening unix socket
+# (ss shows it as the Send-Q of a LISTEN line).
+backlog_of() { ss -xlnH src "$1" | awk '{print $4; exit}'; }
 
 # --- (a) glia -t
 
@@ -67,6 +71,8 @@ ok_if "glia -t: the unknown key is named ($ERR)" grep -q no_such_key <<<"$ERR"
 private_conf "$T/b.conf" glia-e2e-b "$T/b.sock" "workers = 1" "max_requests = 5"
 if start_private "$T/b.conf" "$T/b.sock" "$T/b.log"; then
 	b=$PRIVATE_PID
+	ok_if "listen_backlog unset: the socket's queue is as deep as net.core.somaxconn ($SOMAXCONN; ss says $(backlog_of "$T/b.sock"))" \
+		test "$(backlog_of "$T/b.sock")" = "$SOMAXCONN"
 	# start_private's check was the first request of the first worker.
 	: >"$T/b.pids"
 	: >"$T/b.codes"
@@ -92,9 +98,11 @@ fi
 
 # --- (d) SIGHUP with a broken configuration: refused, old workers serve on
 
-private_conf "$T/d.conf" glia-e2e-d "$T/d.sock" "workers = 2"
+private_conf "$T/d.conf" glia-e2e-d "$T/d.sock" "workers = 2" "listen_backlog = 100"
 if start_private "$T/d.conf" "$T/d.sock" "$T/d.log"; then
 	d=$PRIVATE_PID
+	ok_if "listen_backlog = 100: the socket's queue holds 100 (ss says $(backlog_of "$T/d.sock"))" \
+		test "$(backlog_of "$T/d.sock")" = 100
 	# The bodies with prepared statements, for (e).
 	for u in "$CHECK" "$D?username=root" "$D?key_id=7" "$D?user_id=999999"; do
 		fcgi "$T/d.sock" GET "$u" "$S"
