@@ -14,12 +14,17 @@
 #      /run/glia made as RuntimeDirectory= makes it), then nginx (the
 #      packaged snippet) and Apache (mod_proxy_fcgi, the packaged snippet,
 #      its own ServerRoot-less config, not Debian's instance) in front;
+#      overload through both: every worker stopped for 2 s, a request
+#      that waited is shed with glia's JSON 503 (the X-Request-Start each
+#      server stamps), Apache's timeout is a JSON 504; glia stopped, both
+#      answer a JSON 503 with Retry-After themselves, never HTML;
 #      then glia.socket's socket activation, emulated with
 #      systemd-socket-activate (LISTEN_FDS), as the same user;
 #   5. glia started by spawn-fcgi on the same socket path: checks through
-#      nginx and Apache, a killed worker replaced by glia's master; then
-#      Apache with mod_fcgid spawning glia itself (the packaged
-#      glia-fcgid.conf);
+#      nginx and Apache, a killed worker replaced by glia's master, Apache's
+#      JSON 503 once glia stopped and left the socket; then Apache with
+#      mod_fcgid spawning glia itself (the packaged glia-fcgid.conf), and
+#      its JSON 500 for a program that dies at once;
 #   6. `apt-get purge -y glia`: no /etc/glia, /usr/sbin/glia or glia user left.
 #
 # Prints TAP lines (tests/lib/tap.sh), then `deploy: N passed, M failed`, and
@@ -231,6 +236,42 @@ expect() {
 	fi
 }
 
+# fetch OUT CURL_ARGS...: one request, its headers in OUT.h and its body in
+# OUT.b (to check later: it may run in the background).
+fetch() {
+	local out=$1
+	shift
+	curl -s --max-time 10 -D "$out.h" -o "$out.b" "$@" >/dev/null 2>&1 || true
+}
+# header OUT NAME: the values of response header NAME in OUT.h, one a line.
+header() { sed -n "s/^$2: *//Ip" "$1.h" | tr -d '\r'; }
+# check_refusal NAME OUT STATUS BODY RETRY_AFTER_RE: the answer fetched into
+# OUT is STATUS with exactly BODY, as application/json (not a server's HTML
+# page) and one Retry-After matching RETRY_AFTER_RE.
+check_refusal() {
+	local name=$1 out=$2 status=$3 want=$4 ra_re=$5 code body ctype ra
+	code=$(sed -n '1s/^HTTP\/[0-9.]* \([0-9]*\).*/\1/p' "$out.h" 2>/dev/null)
+	body=$(cat "$out.b" 2>/dev/null)
+	ctype=$(header "$out" Content-Type 2>/dev/null)
+	ra=$(header "$out" Retry-After 2>/dev/null)
+	if [ "$code" = "$status" ] && [ "$body" = "$want" ] && [ "$ctype" = application/json ] && [[ $ra =~ $ra_re ]]; then
+		ok "$name"
+	else
+		nok "$name" "got $code, Content-Type '$ctype', Retry-After '${ra//$'\n'/, }', body $(head -c 300 "$out.b" 2>/dev/null | tr '\n' ' ')" \
+			"expected $status, application/json, Retry-After ~ $ra_re, body $want"
+	fi
+}
+# expect_refusal NAME STATUS BODY RETRY_AFTER_RE CURL_ARGS...: both at once.
+expect_refusal() {
+	local name=$1 status=$2 want=$3 ra_re=$4 out
+	shift 4
+	out=$(mktemp "$TMP/answer.XXXXXX")
+	fetch "$out" "$@"
+	check_refusal "$name" "$out" "$status" "$want" "$ra_re"
+}
+DOWN='{"message":"503 Service Unavailable - glia did not answer, try again"}'
+SHED='{"message":"503 Service Unavailable - too many requests, try again"}'
+
 # wait_for COMMAND...: until it succeeds, for 10 s at most
 wait_for() {
 	local i
@@ -331,9 +372,17 @@ LoadModule authz_core_module $M/mod_authz_core.so
 LoadModule setenvif_module $M/mod_setenvif.so
 LoadModule proxy_module $M/mod_proxy.so
 LoadModule proxy_fcgi_module $M/mod_proxy_fcgi.so
+LoadModule headers_module $M/mod_headers.so
 LogFormat "%a \"%m %U %H\" %>s %b" glia
 CustomLog $TMP/apache/access.log glia
+Include $TMP/apache/timeout.conf
 Include /usr/share/doc/glia/examples/apache/glia.conf
+EOF
+# The test's own: one path under the snippet's /api/v4/ that gives glia 1 s
+# instead of the snippet's 60 before Apache answers 504 itself. Before the
+# snippet: the first ProxyPass that matches wins.
+cat >"$TMP/apache/timeout.conf" <<EOF
+ProxyPass "/api/v4/internal/check-1s" "unix:$SOCK|fcgi://timeout-test/api/v4/internal/check" retry=0 timeout=1
 EOF
 if apache2 -f "$TMP/apache/httpd.conf" -k start >"$TMP/apache/start.log" 2>&1 &&
 	wait_for test -s "$TMP/apache/httpd.pid"; then
@@ -347,12 +396,64 @@ smoke "unit+apache" "http://127.0.0.1:$APACHE_PORT"
 expect "unit+apache: an encoded slash in :id reaches glia" 401 '^\{"message":"401 Unauthorized"\}$' \
 	"http://127.0.0.1:$APACHE_PORT/api/v4/namespaces/group%2Fsub/gitlab_subscription"
 
+# The snippet's X-Request-Start ("%t", microseconds) reaches glia, which logs
+# the wait it read from it. It replaces the client's own: a time in 2000,
+# which glia would ignore, as it ignores a header given twice.
+rid=deploy-xrs-$$
+curl -s --max-time 10 -o /dev/null "http://127.0.0.1:$APACHE_PORT/api/v4/internal/check" -H "$SECRET_HDR" \
+	-H "X-Request-Id: $rid" -H 'X-Request-Start: t=946684800000000' || true
+if wait_for grep -qE "rid=$rid queue=[0-9]+ms" "$TMP/glia-unit.log"; then
+	ok "unit+apache: glia reads Apache's X-Request-Start ($(grep -oE "rid=$rid queue=[0-9]+ms" "$TMP/glia-unit.log"))"
+else
+	nok "unit+apache: glia logged no queue wait: Apache's X-Request-Start did not reach it" \
+		"$(grep -F "rid=$rid" "$TMP/glia-unit.log" || echo "no line with rid=$rid")"
+fi
+
+# Overload, deterministic: every worker stopped for 2 s, so that requests wait
+# in glia's listen queue longer than max_queue_wait (200 ms, and the second a
+# burst may take). Once the workers go on, the ones through nginx and Apache
+# get glia's JSON 503 with Retry-After (1 to 3 s) at once, a proof that each
+# server's X-Request-Start arrived and was read; without it they would be
+# served (200). Meanwhile Apache gives up on the one with a 1 s timeout
+# (timeout.conf) and answers a JSON 504 itself.
+workers=$(pgrep -P "$unit_pid" | tr '\n' ' ')
+if [ -n "$workers" ]; then
+	# shellcheck disable=SC2086 # one pid a word
+	kill -STOP $workers
+	fetch "$TMP/shed-apache" "http://127.0.0.1:$APACHE_PORT/api/v4/internal/check" -H "$SECRET_HDR" &
+	shed_pids=$!
+	fetch "$TMP/shed-nginx" "http://127.0.0.1:$NGINX_PORT/api/v4/internal/check" -H "$SECRET_HDR" &
+	shed_pids+=" $!"
+	fetch "$TMP/timeout-apache" "http://127.0.0.1:$APACHE_PORT/api/v4/internal/check-1s" -H "$SECRET_HDR" &
+	shed_pids+=" $!"
+	sleep 2
+	# shellcheck disable=SC2086
+	kill -CONT $workers
+	# shellcheck disable=SC2086
+	wait $shed_pids
+	check_refusal "unit+apache: a request that waited 2 s for a worker: glia's JSON 503 with Retry-After" \
+		"$TMP/shed-apache" 503 "$SHED" '^[123]$'
+	check_refusal "unit+nginx: the same through nginx" "$TMP/shed-nginx" 503 "$SHED" '^[123]$'
+	check_refusal "unit+apache: glia too slow (timeout): Apache's 504 as JSON with Retry-After" \
+		"$TMP/timeout-apache" 504 '{"message":"504 Gateway Timeout - glia took too long, try again"}' '^1$'
+	expect "unit+apache: served again once the workers go on" 200 "$CHECK_RE" \
+		"http://127.0.0.1:$APACHE_PORT/api/v4/internal/check" -H "$SECRET_HDR"
+else
+	nok "glia started as the unit starts it has no workers to stop"
+fi
+
 stop_pid "$unit_pid"
 if ! kill -0 "$unit_pid" 2>/dev/null && [ ! -e "$SOCK" ]; then
 	ok "SIGTERM stops glia; it removes its socket"
 else
 	nok "glia still runs or left $SOCK after SIGTERM"
 fi
+# glia stopped, its socket gone: each web server answers itself, a JSON 503
+# with Retry-After as glia's own refusals, never its HTML error page.
+expect_refusal "apache, glia stopped: JSON 503 with Retry-After: 1" 503 "$DOWN" '^1$' \
+	"http://127.0.0.1:$APACHE_PORT/api/v4/internal/check" -H "$SECRET_HDR"
+expect_refusal "nginx, glia stopped: JSON 503 with Retry-After: 1" 503 "$DOWN" '^1$' \
+	"http://127.0.0.1:$NGINX_PORT/api/v4/internal/check" -H "$SECRET_HDR"
 grep -q 'Sanitizer\|segfault\|killed by signal' "$TMP/glia-unit.log" && { nok "glia's log reports a crash"; fail_log "$TMP/glia-unit.log"; }
 
 # --- socket activation as glia.socket does it (LISTEN_FDS, fd 3), emulated by
@@ -419,6 +520,14 @@ for i in 1 2 3 4 5 6; do
 done
 stop_pid "$spawn_pid"
 kill -0 "$spawn_pid" 2>/dev/null && nok "glia under spawn-fcgi ignored SIGTERM" || ok "SIGTERM stops glia under spawn-fcgi"
+# glia leaves the socket it inherited: now nobody listens on it (as after a
+# glia killed with SIGKILL), and connect() is refused.
+if [ -S "$SOCK" ]; then
+	expect_refusal "apache, socket left without glia (connection refused): JSON 503 with Retry-After: 1" 503 "$DOWN" '^1$' \
+		"http://127.0.0.1:$APACHE_PORT/api/v4/internal/check" -H "$SECRET_HDR"
+else
+	note "no socket left after spawn-fcgi's glia: the refused connection is not tested"
+fi
 
 # --- mod_fcgid: Apache spawns glia itself (as www-data, one request at a
 # time per process), with the packaged glia-fcgid.conf
@@ -437,6 +546,9 @@ sed "s|/etc/glia/fcgid/glia.conf|$FE/glia.conf|" /usr/share/doc/glia/examples/ap
 	echo "LoadModule fcgid_module $M/mod_fcgid.so"
 	echo "FcgidIPCDir $TMP/fcgid-ipc"
 	echo "FcgidProcessTableFile $TMP/fcgid-ipc/shm"
+	# A program that dies at once, under the snippet's /api/v4 (an Alias
+	# before it wins): mod_fcgid's own 500, which the snippet makes JSON.
+	echo "Alias /api/v4/internal/dies /bin/false"
 	echo "Include $TMP/apache/glia-fcgid.conf"
 } >"$TMP/apache/fcgid.conf"
 if apache2 -f "$TMP/apache/fcgid.conf" -k start >"$TMP/apache/start-fcgid.log" 2>&1 &&
@@ -451,6 +563,9 @@ expect "mod_fcgid: GET /internal/discover?username=root" 200 '"username":"root"'
 	"http://127.0.0.1:$APACHE_PORT/api/v4/internal/discover?username=root" -H "$SECRET_HDR"
 expect "mod_fcgid: billing with the admin's token as Authorization: Bearer (FcgidPassHeader)" 404 '^\{"message":' \
 	"http://127.0.0.1:$APACHE_PORT/api/v4/namespaces/999/gitlab_subscription" -H "Authorization: Bearer $TOKEN"
+expect_refusal "mod_fcgid: a program that dies: JSON 500 with Retry-After: 1" 500 \
+	'{"message":"500 Internal Server Error - glia did not answer, try again"}' '^1$' \
+	"http://127.0.0.1:$APACHE_PORT/api/v4/internal/dies"
 fcgid_glia=$(pgrep -u www-data -x glia | tr '\n' ' ')
 [ -n "$fcgid_glia" ] && ok "mod_fcgid runs glia as www-data: master and one worker ($fcgid_glia)" ||
 	nok "no glia process under mod_fcgid"
