@@ -81,9 +81,10 @@ static const char *request_id(struct request *req)
 
 /* How long the request waited for a worker, in ms, from the time the web
  * server took it (X-Request-Start, which contrib/nginx/glia.conf sets from
- * $msec and nginx never takes from the client); -1 when it is absent, given
- * twice or not plainly a time. A start an hour old is a wrong clock or a
- * wrong unit, not a queue: nginx gives up after fastcgi_read_timeout. */
+ * $msec and contrib/apache/glia.conf from %t, never the client's); -1 when
+ * it is absent, given twice or not plainly a time. A start an hour old is a
+ * wrong clock or a wrong unit, not a queue: the web server gives up on glia
+ * long before (fastcgi_read_timeout, ProxyPass timeout). */
 static int64_t queue_wait_ms(const struct request *req)
 {
 	int copies;
