@@ -36,6 +36,9 @@ static const struct conf_key conf_keys[] = {
 	  "libpq connection string of a standby that read-only queries go to (empty: none)" },
 	{ "db_connect_timeout", T_MS, F(db_connect_timeout_ms), true, "5s", 1000, 600000,
 	  "how long connecting to PostgreSQL may take" },
+	{ "db_key_base_file", T_STRING, F(db_key_base_file), true, "", 0, 0,
+	  "schema = gitlab: file with GitLab's db_key_base, under which lfs_authenticate signs GitLab's own LFS "
+	  "tokens (empty: that route stays with GitLab)" },
 	{ "db_prepare", T_PREPARE, F(db_prepare), true, "on", 0, 0,
 	  "on: prepare statements once per connection; behind PgBouncer in transaction mode, pooler (its "
 	  "connect_query prepares them) or off (each statement a call of its function)" },
@@ -83,7 +86,7 @@ static const struct conf_key conf_keys[] = {
 	  "a standby further behind than this is not read from" },
 	{ "schema", T_SCHEMA, F(schema), true, "glia", 0, 0,
 	  "glia: glia's own tables; gitlab: a GitLab instance's own database, read only, for check, "
-	  "authorized_keys and discover (needs db_prepare = on)" },
+	  "authorized_keys, discover, allowed and, with db_key_base_file, lfs_authenticate (needs db_prepare = on)" },
 	{ "shell_secret_file", T_STRING, F(shell_secret_file), true, SYSCONFDIR "/glia/gitlab_shell_secret", 0, 0,
 	  "the secret shared with gitlab-shell and Gitaly (.gitlab_shell_secret)" },
 	{ "token_pepper_file", T_STRING, F(token_pepper_file), true, "", 0, 0,

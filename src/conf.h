@@ -33,6 +33,7 @@ struct glia_conf {
 	char *gitaly_storages;		/* "name=address,...": Gitaly of each repository storage */
 	char *gitaly_token_file;	/* token glia hands to gitlab-shell for Gitaly */
 	int db_connect_timeout_ms;	/* connect_timeout for libpq */
+	char *db_key_base_file;		/* schema = gitlab: GitLab's db_key_base, key of its LFS tokens */
 	int db_prepare;			/* enum db_prepare_mode */
 	int db_query_timeout_ms;	/* client-side deadline of one query */
 	char *kas_secret_file;		/* base64 of 32 bytes (Kubernetes agent server JWT) */

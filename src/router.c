@@ -64,8 +64,10 @@ const struct route routes[] = {
 const size_t n_routes = sizeof routes / sizeof routes[0];
 
 /* schema = gitlab: what glia answers from GitLab's own tables (the
- * monitoring routes too). */
-static const route_handler gitlab_served[] = { api_allowed, api_authorized_keys, api_check, api_discover };
+ * monitoring routes too). lfs_authenticate answers as an unserved route
+ * does while db_key_base_file is not set (lfs.c). */
+static const route_handler gitlab_served[] = { api_allowed, api_authorized_keys, api_check, api_discover,
+					       api_lfs_authenticate };
 
 bool router_serves(int schema, const struct route *route)
 {

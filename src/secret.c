@@ -139,6 +139,17 @@ int secrets_load(struct secrets *s, const struct glia_conf *conf, char *err, siz
 		s->lfs_len = (size_t)n;
 	}
 
+	if (conf->db_key_base_file && *conf->db_key_base_file) {
+		/* As the operator saved it from gitlab-secrets.json or
+		 * secrets.yml: the value, one trailing newline at most. */
+		n = secret_read_chomped(conf->db_key_base_file, s->db_key_base, sizeof s->db_key_base, err, errlen);
+		if (n < 0) {
+			secrets_clear(s);
+			return -1;
+		}
+		s->db_key_base_len = (size_t)n;
+	}
+
 	if (conf->gitaly_token_file && *conf->gitaly_token_file) {
 		n = secret_read_chomped(conf->gitaly_token_file, (unsigned char *)s->gitaly_token,
 					sizeof s->gitaly_token - 1, err, errlen);

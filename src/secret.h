@@ -22,6 +22,8 @@ struct secrets {
 	size_t pepper_len;
 	unsigned char lfs[SECRET_MAX];		/* key of the LFS tokens; empty: LFS refused */
 	size_t lfs_len;
+	unsigned char db_key_base[SECRET_MAX];	/* GitLab's; empty: its LFS tokens are not minted */
+	size_t db_key_base_len;
 	char gitaly_token[SECRET_MAX];		/* NUL-terminated; "" when none */
 };
 

@@ -20,6 +20,9 @@ struct api_sql {
 	/* /allowed (allowed.c has their columns); NULL: what that schema does
 	 * not serve (a snippet: 404), or keep (the "project moved" message). */
 	const struct db_stmt *allowed_by_path, *allowed_by_id, *allowed_snippet, *allowed_store_moved;
+	/* schema = gitlab's lfs_authenticate (lfs.c has their columns); NULL in
+	 * glia's, whose tokens are its own. */
+	const struct db_stmt *lfs_by_path, *lfs_by_id;
 	/* Whether the schema knows a project's default branch, without which a
 	 * push that deletes a branch is not answered (404). */
 	bool knows_default_branch;

@@ -1,6 +1,6 @@
 /* schema = gitlab: the endpoints glia serves from a GitLab instance's own
- * database (check, authorized_keys, discover, allowed) answer as they do on
- * glia's tables; only their SQL differs, and it is here, beside the list of
+ * database (check, authorized_keys, discover, allowed, lfs_authenticate)
+ * answer as they do on glia's tables; only their SQL differs, and it is here, beside the list of
  * the columns it reads, so that the two cannot drift apart unnoticed.
  *
  * What GitLab's tables hold that glia's do not (SCHEMA-NOTES.md of the
@@ -125,15 +125,17 @@ static const struct db_stmt gitlab_actor_by_username = {
 	", dk.id IS NOT NULL, coalesce(dk.can_push, false), " redirected REPO_NO_SNIPPET_DISK_PATH(GL_DISK_PATH(path)) GL_REFS
 
 /* Project.find_by_full_path(follow_redirects: true): routes, then
- * redirect_routes, case-insensitively. */
+ * redirect_routes, case-insensitively: t(project_id, path, redirected),
+ * path the project's own. */
+#define GL_PATH_CTE \
+	"WITH t AS (SELECT source_id AS project_id, path::text AS path, false AS redirected FROM routes" \
+	" WHERE lower(path) = lower($3) AND source_type = 'Project'" \
+	" UNION ALL SELECT rr.source_id, r.path::text, true FROM redirect_routes rr" \
+	" JOIN routes r ON r.source_type = 'Project' AND r.source_id = rr.source_id" \
+	" WHERE lower(rr.path) = lower($3) AND rr.source_type = 'Project' ORDER BY 3 LIMIT 1) "
 static const struct db_stmt gitlab_allowed_by_path = {
 	"gitlab_allowed_by_path",
-	"WITH t AS (SELECT source_id AS project_id, path::text AS path, false AS redirected FROM routes"
-	" WHERE lower(path) = lower($3) AND source_type = 'Project'"
-	" UNION ALL SELECT rr.source_id, r.path::text, true FROM redirect_routes rr"
-	" JOIN routes r ON r.source_type = 'Project' AND r.source_id = rr.source_id"
-	" WHERE lower(rr.path) = lower($3) AND rr.source_type = 'Project' ORDER BY 3 LIMIT 1) "
-	GL_SELECT("t.path", "t.redirected") GL_ACTOR_JOINS
+	GL_PATH_CTE GL_SELECT("t.path", "t.redirected") GL_ACTOR_JOINS
 	" LEFT JOIN (t JOIN projects p ON p.id = t.project_id" GL_FEATURES_JOIN ") ON true" GL_DEPLOY_KEY_JOIN,
 	4, true,
 };
@@ -145,6 +147,33 @@ static const struct db_stmt gitlab_allowed_by_id = {
 	4, true,
 };
 
+/* lfs_authenticate: the actor ($1 key id, $2 user id, as /allowed's) and
+ * the project ($3 path or id), with what the token's key is made of
+ * (lfs_key.h) and Project#lfs_enabled?: the project's flag, else its
+ * group's, else on (a user's namespace follows the instance, whose LFS
+ * glia takes to be on: db_key_base_file is set where LFS is). Columns in
+ * lfs.c's order (GITLAB_LFS_*). The password's tail and the fingerprint's
+ * head are cut here, by characters, as Ruby's last(16) and first(16). */
+#define GL_LFS_SELECT(path) \
+	"SELECT k.id, k.type = 'DeployKey', left(encode(k.fingerprint_sha256, 'base64'), 16)," \
+	" u.id, u.username, right(u.encrypted_password, 16), p.id, " path "," \
+	" CASE WHEN p.lfs_enabled IS NOT NULL THEN p.lfs_enabled" \
+	" WHEN n.type = 'Group' THEN coalesce(n.lfs_enabled, true) ELSE true END"
+#define GL_LFS_NAMESPACE_JOIN " LEFT JOIN namespaces n ON n.id = p.namespace_id"
+static const struct db_stmt gitlab_lfs_by_path = {
+	"gitlab_lfs_by_path",
+	GL_PATH_CTE GL_LFS_SELECT("t.path") GL_ACTOR_JOINS
+	" LEFT JOIN (t JOIN projects p ON p.id = t.project_id" GL_LFS_NAMESPACE_JOIN ") ON true",
+	3, true,
+};
+static const struct db_stmt gitlab_lfs_by_id = {
+	"gitlab_lfs_by_id",
+	GL_LFS_SELECT("r.path::text") GL_ACTOR_JOINS
+	" LEFT JOIN (projects p JOIN routes r ON r.source_type = 'Project' AND r.source_id = p.id"
+	GL_LFS_NAMESPACE_JOIN ") ON p.id = $3",
+	3, true,
+};
+
 static const struct db_stmt *const gitlab_statements[] = {
 	&gitlab_keys_by_fingerprint,
 	&gitlab_actor_by_key,
@@ -152,6 +181,8 @@ static const struct db_stmt *const gitlab_statements[] = {
 	&gitlab_actor_by_username,
 	&gitlab_allowed_by_path,
 	&gitlab_allowed_by_id,
+	&gitlab_lfs_by_path,
+	&gitlab_lfs_by_id,
 	&health_ping,
 	NULL,
 };
@@ -167,6 +198,8 @@ const struct api_sql api_gitlab_sql = {
 	.actor_by_username = &gitlab_actor_by_username,
 	.allowed_by_path = &gitlab_allowed_by_path,
 	.allowed_by_id = &gitlab_allowed_by_id,
+	.lfs_by_path = &gitlab_lfs_by_path,
+	.lfs_by_id = &gitlab_lfs_by_id,
 	/* Snippets stay with Rails; the "project moved" message is not kept. */
 	.allowed_snippet = NULL,
 	.allowed_store_moved = NULL,
@@ -193,6 +226,7 @@ const struct gitlab_column gitlab_columns[] = {
 	{ "users", "otp_required_for_login", NULL },
 	{ "users", "user_type", NULL },
 	{ "users", "external", NULL },
+	{ "users", "encrypted_password", NULL },
 	{ "routes", "source_id", NULL },
 	{ "routes", "source_type", NULL },
 	{ "routes", "path", NULL },
@@ -215,6 +249,8 @@ const struct gitlab_column gitlab_columns[] = {
 	{ "project_repositories", "disk_path", NULL },
 	{ "namespaces", "id", NULL },
 	{ "namespaces", "traversal_ids", "bigint[]" },
+	{ "namespaces", "type", NULL },
+	{ "namespaces", "lfs_enabled", NULL },
 	{ "project_authorizations", "user_id", NULL },
 	{ "project_authorizations", "project_id", NULL },
 	{ "project_authorizations", "access_level", NULL },

@@ -8,8 +8,9 @@
 # the listen address and the log paths substituted; a stand-in Workhorse (a
 # python3 HTTP server on a unix socket) answers every request with a marker
 # that says what it was sent. Asserts which of the two answers each route:
-# glia its four routes, with its exact answers and refusals; Workhorse
-# every other route, what glia hands on (snippets, branch deletions) with
+# glia its five routes, with its exact answers and refusals; Workhorse
+# every other route, what glia hands on (snippets, branch deletions, a
+# wiki's LFS token) with
 # the method and body intact, and glia's routes while glia is down; nginx's
 # own errors are glia's JSON.
 
@@ -21,14 +22,14 @@
 handed_on() { # SOCKET FORM|"" [VAR=VALUE...]: prints X-Accel-Redirect's value
 	local sock=$1 form=$2 uri=$A method=POST
 	shift 2
-	if [ -z "$form" ]; then uri=/api/v4/internal/lfs_authenticate; fi
+	if [ -z "$form" ]; then uri=/api/v4/internal/pre_receive; fi
 	printf %s "$form" >"$E2E_TMP/form"
 	fcgi_body_raw "$sock" "$method" "$uri" "$E2E_TMP/form" "${H[@]}" CONTENT_TYPE=application/x-www-form-urlencoded \
 		CONTENT_LENGTH="${#form}" "$@" | sed -n 's/^X-Accel-Redirect: //p'
 }
 SNIPPET="user_id=1003&project=ga-group/public/snippets/1501&$PULL"
 for c in "@glia_workhorse|$SNIPPET|@glia_workhorse|a snippet" \
-	"@glia_workhorse||@glia_workhorse|a route not served (lfs_authenticate)" \
+	"@glia_workhorse||@glia_workhorse|a route not served (pre_receive)" \
 	"@glia_workhorse|user_id=1003&project=ga-group/private&action=git-receive-pack&protocol=ssh&changes=$(urlencode "$S1 $Z refs/heads/feature")|@glia_workhorse|a branch deletion" \
 	"@glia_workhorse|user_id=1003&project=ga-group/nothing&$PULL||a refusal 404: none" \
 	"@glia_workhorse|user_id=1003&project=ga-group/public&$PULL||an answer: none" \
@@ -180,7 +181,7 @@ workhorse_expect() {
 			"headers: $(tr '\n' ' ' <<<"$HEADERS")"; fi
 }
 
-# glia's four routes: glia's own answers.
+# glia's five routes: glia's own answers.
 desc "nginx: check -> glia"
 web GET /api/v4/internal/check "${SS[@]}"
 if [ "$STATUS" = 200 ] && [[ $BODY =~ $(check_body_re true) ]]; then _report 1 x; else
@@ -235,7 +236,7 @@ if grep -q "POST $A HTTP/1.1\" 200 .* upstream=unix:$SOCK : unix:$WH_SOCK" "$NX/
 	_report 0 x "log: $(tail -n 3 "$NX/access.log")"; fi
 
 # Every other route: Workhorse.
-for r in "POST /api/v4/internal/lfs_authenticate" "POST /api/v4/internal/two_factor_recovery_codes" \
+for r in "POST /api/v4/internal/two_factor_recovery_codes" \
 	"POST /api/v4/internal/pre_receive" "POST /api/v4/internal/post_receive" \
 	"GET /api/v4/internal/kubernetes/agent_info" "GET /api/v4/projects/1" "GET /api/v4/internal/checks" \
 	"GET /api/v4/internal/allowed/x" "GET /users/sign_in" "HEAD /api/v4/internal/check/"; do
@@ -250,10 +251,15 @@ for r in "POST /api/v4/internal/lfs_authenticate" "POST /api/v4/internal/two_fac
 	workhorse_expect "nginx: $r -> Workhorse" "${r% *}" "${r#* }" "" "${SS[@]}"
 done
 workhorse_expect "nginx: a query string reaches Workhorse as sent" GET "/api/v4/projects?search=a%20b&x=1" ""
-FORM="username=ga-dev&key_id=1300"
+mapfile -t fa < <(form_args "key_id=1300&project=ga-group/public")
+desc "nginx: lfs_authenticate -> glia, GitLab's token"
+web POST /api/v4/internal/lfs_authenticate "${SS[@]}" "${fa[@]}"
+re='^\{"username":"ga-dev","lfs_token":"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+","repository_http_path":"http://gitlab\.example\.com/ga-group/public\.git","expires_in":7200\}$'
+if [ "$STATUS" = 200 ] && [[ $BODY =~ $re ]]; then _report 1 x; else _report 0 x "got: $STATUS ${BODY:0:400}"; fi
+FORM="key_id=1300&project=ga-group/public.wiki"
 mapfile -t fa < <(form_args "$FORM")
-workhorse_expect "nginx: lfs_authenticate's body reaches Workhorse" POST /api/v4/internal/lfs_authenticate "$FORM" \
-	"${SS[@]}" "${fa[@]}"
+workhorse_expect "nginx: lfs_authenticate for a wiki -> Workhorse, body intact" POST /api/v4/internal/lfs_authenticate \
+	"$FORM" "${SS[@]}" "${fa[@]}"
 
 # nginx's own errors: glia's JSON.
 web_expect "nginx: a request line over 16 KiB -> JSON 414" 414 '{"message":"414 Request-URI Too Large"}' \

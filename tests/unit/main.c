@@ -17,6 +17,7 @@ int main(void)
 	srunner_add_suite(sr, suite_auth());
 	srunner_add_suite(sr, suite_billing());
 	srunner_add_suite(sr, suite_kas());
+	srunner_add_suite(sr, suite_lfs_key());
 	srunner_add_suite(sr, suite_changes());
 	srunner_add_suite(sr, suite_conf());
 	srunner_add_suite(sr, suite_sshkey());

@@ -132,7 +132,8 @@ START_TEST(raw_path_with_encoded_slash)
 }
 END_TEST
 
-/* schema = gitlab: the read endpoints, allowed and monitoring; the rest is
+/* schema = gitlab: the read endpoints, allowed, lfs_authenticate (which
+ * answers as not found itself without db_key_base_file) and monitoring; the rest is
  * not found, not even for another method (GitLab's Rails answers them).
  * name: the route's, or for 405 the Allow header. */
 static const struct { const char *method, *path; enum route_result result; const char *name; } gitlab_cases[] = {
@@ -146,7 +147,8 @@ static const struct { const char *method, *path; enum route_result result; const
 	{ "POST", "/api/v4/internal/check", ROUTE_BAD_METHOD, "GET, HEAD" },
 	{ "POST", "/api/v4/internal/allowed", ROUTE_FOUND, "allowed" },
 	{ "GET", "/api/v4/internal/allowed", ROUTE_BAD_METHOD, "POST" },
-	{ "POST", "/api/v4/internal/lfs_authenticate", ROUTE_NOT_FOUND, NULL },
+	{ "POST", "/api/v4/internal/lfs_authenticate", ROUTE_FOUND, "lfs_authenticate" },
+	{ "GET", "/api/v4/internal/lfs_authenticate", ROUTE_BAD_METHOD, "POST" },
 	{ "POST", "/api/v4/internal/pre_receive", ROUTE_NOT_FOUND, NULL },
 	{ "POST", "/api/v4/internal/personal_access_token", ROUTE_NOT_FOUND, NULL },
 	{ "GET", "/api/v4/internal/kubernetes/agent_info", ROUTE_NOT_FOUND, NULL },
@@ -174,13 +176,13 @@ END_TEST
 
 START_TEST(gitlab_schema_route_count)
 {
-	/* Exactly four API routes (check, authorized_keys, discover, allowed)
-	 * and the monitoring ones: a route added to the table is not served
-	 * from GitLab's tables by accident. */
+	/* Exactly five API routes (check, authorized_keys, discover, allowed,
+	 * lfs_authenticate) and the monitoring ones: a route added to the
+	 * table is not served from GitLab's tables by accident. */
 	size_t served = 0;
 	for (size_t i = 0; i < n_routes; i++)
 		served += router_serves(SCHEMA_GITLAB, &routes[i]) && routes[i].auth != AUTH_MONITORING;
-	ck_assert_uint_eq(served, 4);
+	ck_assert_uint_eq(served, 5);
 	for (size_t i = 0; i < n_routes; i++)
 		ck_assert(router_serves(SCHEMA_GLIA, &routes[i]));
 }

@@ -12,6 +12,7 @@ Suite *suite_conf(void);
 Suite *suite_form(void);
 Suite *suite_gitlab_schema(void);
 Suite *suite_kas(void);
+Suite *suite_lfs_key(void);
 Suite *suite_repo(void);
 Suite *suite_request(void);
 Suite *suite_response(void);
