@@ -26,9 +26,10 @@
 #      reached Workhorse (nginx's log, stub.py's log) and not crashed
 #      (panic, Ruby exception trace, time-out). Every request on glia's
 #      routes was answered by glia alone (no fall back to Workhorse).
-#      stub.py's own fixture knows keys 7 and 11 only: gitlab-sshd's
-#      personal_access_token and git-lfs-authenticate, which send the id of
-#      the key added in 2., get its "key not found" answers there.
+#      glia has a db_key_base of its own here, so it serves
+#      lfs_authenticate too. stub.py's own fixture knows keys 7 and 11
+#      only: gitlab-sshd's personal_access_token, which sends the id of the
+#      key added in 2., gets its "key not found" answer there.
 #
 # TAP lines (counted in gitlab-schema's when sourced), then
 # `gitlab-clients: N passed, M failed`. Without the harness: a SKIP line,
@@ -196,7 +197,11 @@ sshd-v14.22.0 allowed-notfound authorized_keys,allowed"
 	CL_NGX_PORT=$(cl_port) CL_STUB_PORT=$(cl_port) CL_SSHD_PORT=$(cl_port)
 	printf 'gitaly-secret\n' >"$CL/gitaly_token"
 	chmod 0600 "$CL/gitaly_token"
+	# GitLab's db_key_base, so that glia mints the LFS tokens itself.
+	openssl rand -hex 64 >"$CL/db_key_base"
+	chmod 0600 "$CL/db_key_base"
 	private_conf "$CL/glia.conf" glia-gitlab-clients "$CL_SOCK" "schema = gitlab" "db_prepare = on" "workers = 2" \
+		"db_key_base_file = $CL/db_key_base" \
 		"database = \"$DSN_BASE dbname=$DB application_name=glia-gitlab-clients\"" \
 		"gitaly_storages = default=unix:/run/gitaly/gitaly.socket" "gitaly_token_file = $CL/gitaly_token" \
 		"external_url = http://127.0.0.1:$CL_NGX_PORT"
