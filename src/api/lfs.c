@@ -194,14 +194,16 @@ static void gitlab_lfs_authenticate(struct request *req, struct response *res, s
 	if (actor_ref_from_request(req, ACTOR_PARAMS, &who, res) < 0 || repo_ref_from_request(req, &ref, res) < 0 ||
 	    actor_resolve_username(app, &who, res) < 0)
 		return;
-	/* A wiki's token names the wiki (its global id), which glia does not
-	 * know how GitLab spells: GitLab's to answer. */
-	if (ref.type == REPO_WIKI) {
+	/* A wiki's and a design repository's tokens name that container
+	 * (its global id), which glia does not know how GitLab spells: both
+	 * have their project's LFS (DesignManagement::Repository delegates
+	 * lfs_enabled? to it), so GitLab's to answer. */
+	if (ref.type == REPO_WIKI || ref.type == REPO_DESIGN) {
 		response_error(res, 404, "404 Not Found");
 		res->not_served = true;
 		return;
 	}
-	/* Snippets and designs have no LFS (HasRepository#lfs_enabled?). */
+	/* Snippets have no LFS (HasRepository#lfs_enabled?). */
 	if (ref.type != REPO_PROJECT || !ref.valid) {
 		response_status(res, 404);
 		return;

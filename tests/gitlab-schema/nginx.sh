@@ -10,7 +10,7 @@
 # that says what it was sent. Asserts which of the two answers each route:
 # glia its five routes, with its exact answers and refusals; Workhorse
 # every other route, what glia hands on (snippets, branch deletions, a
-# wiki's LFS token) with
+# wiki's or a design repository's LFS token) with
 # the method and body intact, and glia's routes while glia is down; nginx's
 # own errors are glia's JSON.
 
@@ -256,10 +256,11 @@ desc "nginx: lfs_authenticate -> glia, GitLab's token"
 web POST /api/v4/internal/lfs_authenticate "${SS[@]}" "${fa[@]}"
 re='^\{"username":"ga-dev","lfs_token":"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+","repository_http_path":"http://gitlab\.example\.com/ga-group/public\.git","expires_in":7200\}$'
 if [ "$STATUS" = 200 ] && [[ $BODY =~ $re ]]; then _report 1 x; else _report 0 x "got: $STATUS ${BODY:0:400}"; fi
-FORM="key_id=1300&project=ga-group/public.wiki"
-mapfile -t fa < <(form_args "$FORM")
-workhorse_expect "nginx: lfs_authenticate for a wiki -> Workhorse, body intact" POST /api/v4/internal/lfs_authenticate \
-	"$FORM" "${SS[@]}" "${fa[@]}"
+for FORM in "key_id=1300&project=ga-group/public.wiki" "key_id=1300&project=ga-group/public.design"; do
+	mapfile -t fa < <(form_args "$FORM")
+	workhorse_expect "nginx: lfs_authenticate for ${FORM##*/} -> Workhorse, body intact" POST \
+		/api/v4/internal/lfs_authenticate "$FORM" "${SS[@]}" "${fa[@]}"
+done
 
 # nginx's own errors: glia's JSON.
 web_expect "nginx: a request line over 16 KiB -> JSON 414" 414 '{"message":"414 Request-URI Too Large"}' \
