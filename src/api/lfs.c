@@ -67,7 +67,9 @@ static int add_data_claim(jwt_t *jwt, const char *name, const char *container_gi
 }
 
 /* The signed token (malloc'd), or NULL: JSONWebToken::HMACToken's claims,
- * data first, then jti, iat, nbf and exp. */
+ * data, jti, iat, nbf and exp. libjwt 1.10 writes them sorted by name
+ * (data, exp, iat, jti, nbf), not in the order GitLab does; a verifier
+ * reads them by name. */
 static char *lfs_token(const unsigned char *key, size_t key_len, const char *actor_name, const char *container_gid,
 		       time_t now, long lifetime)
 {
