@@ -69,7 +69,8 @@ static int add_data_claim(jwt_t *jwt, const char *name, const char *container_gi
 /* The signed token (malloc'd), or NULL: JSONWebToken::HMACToken's claims,
  * data, jti, iat, nbf and exp. libjwt 1.10 writes them sorted by name
  * (data, exp, iat, jti, nbf), not in the order GitLab does; a verifier
- * reads them by name. */
+ * reads them by name. iat is now, as GitLab's: ruby-jwt refuses a token
+ * whose iat is in the future, without leeway. */
 static char *lfs_token(const unsigned char *key, size_t key_len, const char *actor_name, const char *container_gid,
 		       time_t now, long lifetime)
 {
