@@ -153,9 +153,10 @@ static const struct db_stmt gitlab_allowed_by_id = {
  * group's, else on (a user's namespace follows the instance, whose LFS
  * glia takes to be on: db_key_base_file is set where LFS is). Columns in
  * lfs.c's order (GITLAB_LFS_*). The password's tail and the fingerprint's
- * head are cut here, by characters, as Ruby's last(16) and first(16). */
+ * head are cut here, by characters, as Ruby's last(16) and first(16); an
+ * empty fingerprint is NULL, as a missing one: no token (lfs.c). */
 #define GL_LFS_SELECT(path) \
-	"SELECT k.id, k.type = 'DeployKey', left(encode(k.fingerprint_sha256, 'base64'), 16)," \
+	"SELECT k.id, k.type = 'DeployKey', left(encode(nullif(k.fingerprint_sha256, ''::bytea), 'base64'), 16)," \
 	" u.id, u.username, right(u.encrypted_password, 16), p.id, " path "," \
 	" CASE WHEN p.lfs_enabled IS NOT NULL THEN p.lfs_enabled" \
 	" WHEN n.type = 'Group' THEN coalesce(n.lfs_enabled, true) ELSE true END"

@@ -141,9 +141,10 @@ enum {
 };
 
 /* The token of row 0's actor for its project (malloc'd), and its name
- * (arena) in *name; NULL with *name NULL when nobody asks (no key, no
- * user), NULL with *name set when it cannot be made. The key lives on
- * this stack only, and is wiped. */
+ * (arena) in *name; NULL with *name NULL when there is no actor to sign
+ * for (no key, no user, or a deploy key GitLab fails on), NULL with *name
+ * set when it cannot be made. The key lives on this stack only, and is
+ * wiped. */
 static char *gitlab_token(struct request *req, struct app *app, PGresult *r, const char **name)
 {
 	unsigned char key[LFS_KEY_MAX];
@@ -156,12 +157,20 @@ static char *gitlab_token(struct request *req, struct app *app, PGresult *r, con
 	/* LfsToken.new(actor.key_or_user): a deploy key signs as itself, a
 	 * user's key as its user. */
 	if (!PQgetisnull(r, 0, GITLAB_LFS_KEY_ID) && col_flag(r, GITLAB_LFS_DEPLOY_KEY)) {
+		/* A deploy key without fingerprint_sha256 (one from before
+		 * that column, NULL, or an empty one, which the statement
+		 * makes NULL): GitLab fails on it (500, nil.first), and an
+		 * empty fingerprint would make a key GitLab never signs with.
+		 * glia signs nothing and answers as for no actor (404). */
+		if (PQgetisnull(r, 0, GITLAB_LFS_FINGERPRINT16)) {
+			log_req(LOG_LVL_WARN, req->request_id,
+				"lfs_authenticate: deploy key %lld has no fingerprint_sha256: no token",
+				col_int(r, GITLAB_LFS_KEY_ID, 0));
+			return NULL;
+		}
 		*name = arena_printf(req->arena, "lfs+deploy-key-%lld", col_int(r, GITLAB_LFS_KEY_ID, 0));
-		/* A key from before fingerprint_sha256 has none: GitLab fails
-		 * there too (nil.first). */
-		if (!PQgetisnull(r, 0, GITLAB_LFS_FINGERPRINT16))
-			key_len = lfs_key_deploy_key(PQgetvalue(r, 0, GITLAB_LFS_FINGERPRINT16), base, base_len, key,
-						     sizeof key);
+		key_len = lfs_key_deploy_key(PQgetvalue(r, 0, GITLAB_LFS_FINGERPRINT16), base, base_len, key,
+					     sizeof key);
 	} else if (!PQgetisnull(r, 0, GITLAB_LFS_USER_ID)) {
 		*name = col_text(req, r, GITLAB_LFS_USERNAME);
 		key_len = lfs_key_user(col_int(r, GITLAB_LFS_USER_ID, 0), PQgetvalue(r, 0, GITLAB_LFS_PASSWORD_TAIL),
