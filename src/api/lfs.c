@@ -142,7 +142,7 @@ enum {
 
 /* The token of row 0's actor for its project (malloc'd), and its name
  * (arena) in *name; NULL with *name NULL when there is no actor to sign
- * for (no key, no user, or a deploy key GitLab fails on), NULL with *name
+ * for (no key, no user, or a key GitLab fails on, below), NULL with *name
  * set when it cannot be made. The key lives on this stack only, and is
  * wiped. */
 static char *gitlab_token(struct request *req, struct app *app, PGresult *r, const char **name)
@@ -176,6 +176,10 @@ static char *gitlab_token(struct request *req, struct app *app, PGresult *r, con
 		key_len = lfs_key_user(col_int(r, GITLAB_LFS_USER_ID, 0), PQgetvalue(r, 0, GITLAB_LFS_PASSWORD_TAIL),
 				       base, base_len, key, sizeof key);
 	} else {
+		/* No key and no user; or a key (not a deploy key) whose
+		 * user_id is NULL, which GitLab's LfsToken turns into a nil
+		 * actor and fails on (500): glia answers 404 "404 Not found",
+		 * as for no actor. */
 		return NULL;
 	}
 	const char *gid = arena_printf(req->arena, "gid://gitlab/Project/%lld", col_int(r, GITLAB_LFS_PROJECT_ID, 0));
