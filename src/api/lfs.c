@@ -96,6 +96,16 @@ done:
 	return token;
 }
 
+/* Frees a token (NULL too), wiped first: it is a credential for its
+ * lifetime. */
+static void token_free(char *token)
+{
+	if (!token)
+		return;
+	OPENSSL_cleanse(token, strlen(token));
+	free(token);
+}
+
 /* LfsToken's actor name: the user, or the deploy key itself. */
 static const char *actor_name(struct request *req, const struct actor *a)
 {
@@ -114,7 +124,7 @@ static void write_token(struct request *req, struct response *res, struct app *a
 
 	if (!o) {
 		log_req(LOG_LVL_ERROR, req->request_id, "lfs_authenticate: could not make a token");
-		free(token);
+		token_free(token);
 		response_status(res, 500);
 		return;
 	}
@@ -122,8 +132,7 @@ static void write_token(struct request *req, struct response *res, struct app *a
 	json_object_object_add(o, "lfs_token", json_object_new_string(token));
 	json_object_object_add(o, "repository_http_path", json_object_new_string(url));
 	json_object_object_add(o, "expires_in", json_object_new_int64(lifetime));
-	OPENSSL_cleanse(token, strlen(token));
-	free(token);
+	token_free(token);
 	response_json(res, 200, o);
 }
 
@@ -242,13 +251,13 @@ static void gitlab_lfs_authenticate(struct request *req, struct response *res, s
 	const char *path = col_text(req, r, GITLAB_LFS_PATH);
 	PQclear(r);
 	if (!name) {
-		free(token);
+		token_free(token);
 		/* GitLab's RecordNotFound('User not found!'), lowercase "found". */
 		response_message(res, 404, "404 Not found");
 		return;
 	}
 	if (!path) {
-		free(token);
+		token_free(token);
 		token = NULL;
 	}
 	write_token(req, res, app, name, token, path, GITLAB_LFS_TOKEN_LIFETIME);
