@@ -252,6 +252,9 @@ int main(int argc, char **argv)
 		die("%s", err);
 	if (!secrets.has_kas)
 		log_warn("kas_secret_file is not set: the Kubernetes agent endpoints answer 401");
+	if (conf.schema != SCHEMA_GITLAB && conf.db_key_base_file && *conf.db_key_base_file)
+		log_warn("db_key_base_file is ignored: it is for schema = gitlab (lfs_secret_file keys glia's "
+			 "own LFS tokens)");
 	if (test) {
 		printf("glia: configuration file %s test is successful\n", config_path);
 		secrets_clear(&secrets);

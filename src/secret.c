@@ -72,6 +72,31 @@ long secret_read_chomped(const char *path, unsigned char *buf, size_t size, char
 	return n;
 }
 
+/* GitLab's db_key_base as the file holds it, one trailing newline gone:
+ * 0, or -1 with a reason in err when it cannot be the bare value. Every
+ * byte counts in the key of the LFS tokens, so a value saved with its
+ * JSON quotes (jq without -r), a carriage return or surrounding blanks
+ * would make each token one GitLab refuses, without a word: refused here
+ * instead. GitLab's is hex (SecureRandom.hex), and YAML strips blanks. */
+static int db_key_base_check(const char *path, const unsigned char *v, size_t len, char *err, size_t errlen)
+{
+	if (len >= 2 && v[0] == '"' && v[len - 1] == '"') {
+		snprintf(err, errlen, "%s: db_key_base is in double quotes (jq without -r?): save the bare value "
+			 "(jq -r .gitlab_rails.db_key_base)", path);
+		return -1;
+	}
+	if (memchr(v, '\r', len) || memchr(v, '\n', len)) {
+		snprintf(err, errlen, "%s: db_key_base holds a carriage return or more than one line: save the "
+			 "bare value, one line ending at most", path);
+		return -1;
+	}
+	if (is_space(v[0]) || is_space(v[len - 1])) {
+		snprintf(err, errlen, "%s: db_key_base has leading or trailing whitespace: save the bare value", path);
+		return -1;
+	}
+	return 0;
+}
+
 int secrets_load(struct secrets *s, const struct glia_conf *conf, char *err, size_t errlen)
 {
 	unsigned char buf[SECRET_MAX];
@@ -139,11 +164,13 @@ int secrets_load(struct secrets *s, const struct glia_conf *conf, char *err, siz
 		s->lfs_len = (size_t)n;
 	}
 
-	if (conf->db_key_base_file && *conf->db_key_base_file) {
+	/* Read with schema = gitlab only: glia's own tables have no use for
+	 * it (main.c warns that it is ignored). */
+	if (conf->schema == SCHEMA_GITLAB && conf->db_key_base_file && *conf->db_key_base_file) {
 		/* As the operator saved it from gitlab-secrets.json or
 		 * secrets.yml: the value, one trailing newline at most. */
 		n = secret_read_chomped(conf->db_key_base_file, s->db_key_base, sizeof s->db_key_base, err, errlen);
-		if (n < 0) {
+		if (n < 0 || db_key_base_check(conf->db_key_base_file, s->db_key_base, (size_t)n, err, errlen) < 0) {
 			secrets_clear(s);
 			return -1;
 		}

@@ -149,6 +149,45 @@ START_TEST(secret_files)
 	ck_assert(s.has_kas);
 	ck_assert(memcmp(s.kas, "01234567890123456789012345678901", 32) == 0);
 
+	/* db_key_base: the bare value, one line ending at most; anything
+	 * else would key every LFS token wrongly, so it is refused. */
+	static const struct {
+		const char *text, *reason;	/* reason NULL: accepted */
+		size_t len;
+	} dkb[] = {
+		{ "0a1b2c\n", NULL, 6 },
+		{ "0a1b2c\r\n", NULL, 6 },
+		{ "0a1b2c", NULL, 6 },
+		{ "\"0a1b2c\"\n", "double quotes", 0 },
+		{ "0a1b2c\r\r\n", "carriage return", 0 },
+		{ "0a\r1b2c\n", "carriage return", 0 },
+		{ "0a1b2c\n\n", "more than one line", 0 },
+		{ " 0a1b2c\n", "whitespace", 0 },
+		{ "0a1b2c \n", "whitespace", 0 },
+		{ "0a1b2c\t\n", "whitespace", 0 },
+	};
+	free(c.db_key_base_file);
+	c.db_key_base_file = strdup(write_file("dkb", "x", 0600));
+	c.schema = SCHEMA_GITLAB;
+	for (size_t i = 0; i < sizeof dkb / sizeof dkb[0]; i++) {
+		write_file("dkb", dkb[i].text, 0600);
+		int rc = secrets_load(&s, &c, err, sizeof err);
+		if (!dkb[i].reason) {
+			ck_assert_msg(rc == 0, "case %zu: %s", i, err);
+			ck_assert_uint_eq(s.db_key_base_len, dkb[i].len);
+			ck_assert(memcmp(s.db_key_base, "0a1b2c", 6) == 0);
+		} else {
+			ck_assert_msg(rc == -1, "case %zu accepted", i);
+			ck_assert_msg(strstr(err, dkb[i].reason) && strstr(err, c.db_key_base_file), "case %zu: %s", i,
+				      err);
+		}
+	}
+	/* With glia's own schema the file is not read at all. */
+	c.schema = SCHEMA_GLIA;
+	write_file("dkb", "\"0a1b2c\"\n", 0600);
+	ck_assert_msg(secrets_load(&s, &c, err, sizeof err) == 0, "%s", err);
+	ck_assert_uint_eq(s.db_key_base_len, 0);
+
 	free(c.shell_secret_file);
 	snprintf(err, sizeof err, "%s/missing", dir);
 	c.shell_secret_file = strdup(err);
