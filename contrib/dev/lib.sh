@@ -6,14 +6,16 @@ GLIA_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 GLIA_STACK_DIR=${GLIA_STACK_DIR:-$GLIA_SRC/_stack}
 
 # What a fresh Debian 12 needs to build, unit-test and run the whole stack
-# (ruby-jwt: the gitlab-schema stage checks glia's LFS tokens with the JWT
-# library GitLab itself checks them with).
+# (ruby and ruby-jwt: the gitlab-schema stage checks glia's LFS tokens with
+# the JWT library GitLab itself checks them with; openssh-client: its
+# real-client run makes a key for gitlab-sshd before any later stage
+# installs OpenSSH).
 GLIA_PACKAGES="build-essential autoconf automake pkg-config
   libfcgi-dev libfcgi-bin libjson-c-dev libpq-dev libjwt-dev libssl-dev
   check libsubunit-dev clang libclang-rt-14-dev
   postgresql-15 postgresql-client-15 pgbouncer nginx-light
   curl ca-certificates procps psmisc iproute2 openssl
-  prometheus python3 wrk valgrind ruby-jwt
+  prometheus python3 wrk valgrind ruby ruby-jwt openssh-client
   debhelper dpkg-dev fakeroot lintian apache2-bin libapache2-mod-fcgid spawn-fcgi"
 
 say() { printf '%s: %s\n' "${0##*/}" "$*"; }
