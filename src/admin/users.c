@@ -143,68 +143,74 @@ static int user_list(struct admin *a, int argc, char **argv)
 			   0, NULL);
 }
 
+/* An UPDATE of one user named by $1 (params[0]) that returns a row only
+ * when it changed something, after connecting. Returns 1 (changed: *row
+ * holds the result, the caller clears it), 0 (the user exists, nothing
+ * changed) or -1 (reported: a database error, "DOING \"NAME\": ...", or no
+ * such user). */
+static int user_update(struct admin *a, const char *doing, const char *sql, int nparams, const char *const *params,
+		       PGresult **row)
+{
+	struct db_err err;
+	long long id;
+
+	*row = NULL;
+	if (admin_connect(a) != 0)
+		return -1;
+	PGresult *res = admin_query(a->db, sql, nparams, params, &err);
+	if (!res) {
+		admin_fail("%s \"%s\": %s", doing, params[0], err.message);
+		return -1;
+	}
+	if (PQntuples(res) == 1) {
+		*row = res;
+		return 1;
+	}
+	PQclear(res);
+	return admin_find_user(a, params[0], &id) != 0 ? -1 : 0;
+}
+
 static int user_block(struct admin *a, int argc, char **argv)
 {
+	PGresult *row;
 	int c;
 
 	if ((c = admin_operands(argc, argv, 1, 1, "USERNAME")) != 0)
 		return c;
-	const char *username = argv[optind];
-	if (admin_connect(a) != 0)
+	const char *params[] = { argv[optind] };
+	int changed = user_update(a, "blocking user",
+				  "UPDATE users SET state = 'blocked'"
+				  " WHERE lower(username) = lower($1) AND state <> 'blocked' RETURNING username",
+				  1, params, &row);
+	if (changed < 0)
 		return ADMIN_FAIL;
-
-	struct db_err err;
-	const char *params[] = { username };
-	PGresult *res = admin_query(a->db,
-				"UPDATE users SET state = 'blocked'"
-				" WHERE lower(username) = lower($1) AND state <> 'blocked' RETURNING username",
-				1, params, &err);
-	if (!res)
-		return admin_fail("blocking user \"%s\": %s", username, err.message);
-	bool changed = PQntuples(res) == 1;
-	PQclear(res);
-	if (changed) {
-		printf("blocked user %s\n", username);
-		return ADMIN_OK;
-	}
-	long long id;
-	if (admin_find_user(a, username, &id) != 0)
-		return ADMIN_FAIL;
-	printf("user %s was already blocked\n", username);
+	PQclear(row);
+	printf(changed ? "blocked user %s\n" : "user %s was already blocked\n", params[0]);
 	return ADMIN_OK;
 }
 
 static int user_unblock(struct admin *a, int argc, char **argv)
 {
+	PGresult *row;
 	int c;
 
 	if ((c = admin_operands(argc, argv, 1, 1, "USERNAME")) != 0)
 		return c;
-	const char *username = argv[optind];
-	if (admin_connect(a) != 0)
-		return ADMIN_FAIL;
-
 	/* Whatever kept the user out (blocked, ldap_blocked, deactivated,
 	 * blocked_pending_approval): glia has no web sign-in to lift it. */
-	struct db_err err;
-	const char *params[] = { username };
-	PGresult *res = admin_query(a->db,
-				"UPDATE users u SET state = 'active'"
-				"  FROM (SELECT id, state FROM users WHERE lower(username) = lower($1) FOR UPDATE) old"
-				" WHERE u.id = old.id AND old.state <> 'active' RETURNING old.state",
-				1, params, &err);
-	if (!res)
-		return admin_fail("unblocking user \"%s\": %s", username, err.message);
-	if (PQntuples(res) == 1) {
-		printf("unblocked user %s (was %s)\n", username, PQgetvalue(res, 0, 0));
-		PQclear(res);
-		return ADMIN_OK;
-	}
-	PQclear(res);
-	long long id;
-	if (admin_find_user(a, username, &id) != 0)
+	const char *params[] = { argv[optind] };
+	int changed = user_update(a, "unblocking user",
+				  "UPDATE users u SET state = 'active'"
+				  "  FROM (SELECT id, state FROM users WHERE lower(username) = lower($1) FOR UPDATE) old"
+				  " WHERE u.id = old.id AND old.state <> 'active' RETURNING old.state",
+				  1, params, &row);
+	if (changed < 0)
 		return ADMIN_FAIL;
-	printf("user %s was already active\n", username);
+	if (changed)
+		printf("unblocked user %s (was %s)\n", params[0], PQgetvalue(row, 0, 0));
+	else
+		printf("user %s was already active\n", params[0]);
+	PQclear(row);
 	return ADMIN_OK;
 }
 
@@ -228,19 +234,13 @@ static int user_set_flag(struct admin *a, int argc, char **argv, const struct us
 	snprintf(what, sizeof what, "user %s", argv[0]);
 	if (parse_on_off(what, argv[optind + 1], &on) != 0)
 		return ADMIN_USAGE;
-	if (admin_connect(a) != 0)
-		return ADMIN_FAIL;
 
-	struct db_err err;
 	const char *params[] = { username, on ? "t" : "f" };
-	PGresult *res = admin_query(a->db, f->sql, 2, params, &err);
-	if (!res)
-		return admin_fail("%s for user \"%s\": %s", f->doing, username, err.message);
-	bool changed = PQntuples(res) == 1;
-	PQclear(res);
-	long long id;
-	if (!changed && admin_find_user(a, username, &id) != 0)
+	PGresult *row;
+	int changed = user_update(a, f->doing, f->sql, 2, params, &row);
+	if (changed < 0)
 		return ADMIN_FAIL;
+	PQclear(row);
 	const char *msg = on ? (changed ? f->on : f->already_on) : (changed ? f->off : f->already_off);
 	printf("user %s: %s\n", username, msg);
 	return ADMIN_OK;
@@ -347,28 +347,22 @@ out:
  * disable_two_factor!) and the user's OTP sessions. */
 static int user_2fa_off(struct admin *a, const char *username)
 {
-	if (admin_connect(a) != 0)
-		return ADMIN_FAIL;
-	struct db_err err;
 	const char *params[] = { username };
-	PGresult *res = admin_query(a->db,
-				"WITH u AS (UPDATE users SET otp_required_for_login = false, otp_backup_codes = NULL,"
-				"                  encrypted_otp_secret = NULL, consumed_timestep = NULL,"
-				"                  failed_attempts = 0, locked_at = NULL"
-				"            WHERE lower(username) = lower($1)"
-				"              AND (otp_required_for_login OR otp_backup_codes IS NOT NULL"
-				"                   OR encrypted_otp_secret IS NOT NULL OR consumed_timestep IS NOT NULL)"
-				"            RETURNING id),"
-				"     gone AS (DELETE FROM two_factor_otp_sessions s USING u WHERE s.user_id = u.id)"
-				" SELECT id FROM u",
-				1, params, &err);
-	if (!res)
-		return admin_fail("setting two-factor authentication for user \"%s\": %s", username, err.message);
-	bool changed = PQntuples(res) == 1;
-	PQclear(res);
-	long long id;
-	if (!changed && admin_find_user(a, username, &id) != 0)
+	PGresult *row;
+	int changed = user_update(a, "setting two-factor authentication for user",
+				  "WITH u AS (UPDATE users SET otp_required_for_login = false, otp_backup_codes = NULL,"
+				  "                  encrypted_otp_secret = NULL, consumed_timestep = NULL,"
+				  "                  failed_attempts = 0, locked_at = NULL"
+				  "            WHERE lower(username) = lower($1)"
+				  "              AND (otp_required_for_login OR otp_backup_codes IS NOT NULL"
+				  "                   OR encrypted_otp_secret IS NOT NULL OR consumed_timestep IS NOT NULL)"
+				  "            RETURNING id),"
+				  "     gone AS (DELETE FROM two_factor_otp_sessions s USING u WHERE s.user_id = u.id)"
+				  " SELECT id FROM u",
+				  1, params, &row);
+	if (changed < 0)
 		return ADMIN_FAIL;
+	PQclear(row);
 	printf("user %s: %s\n", username,
 	       changed ? "two-factor authentication off, TOTP secret and recovery codes cleared"
 		       : "two-factor authentication was already off");
@@ -412,7 +406,7 @@ static int user_admin(struct admin *a, int argc, char **argv)
 {
 	static const struct user_flag f = {
 		"UPDATE users SET admin = $2 WHERE lower(username) = lower($1) AND admin <> $2::boolean RETURNING id",
-		"setting admin",
+		"setting admin for user",
 		"now an administrator",
 		"was already an administrator",
 		"no longer an administrator",
