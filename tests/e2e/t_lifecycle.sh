@@ -165,9 +165,14 @@ fi
 
 # --- (c) graceful stop with a request in flight
 
-private_conf "$T/c.conf" glia-e2e-c "$T/c.sock" "workers = 1" "db_query_timeout = 10s"
+private_conf "$T/c.conf" glia-e2e-c "$T/c.sock" "workers = 1" "db_query_timeout = 10s" "listen_backlog = 65535"
 if start_private "$T/c.conf" "$T/c.sock" "$T/c.log"; then
 	c=$PRIVATE_PID
+	if [ "$SOMAXCONN" -lt 65535 ]; then
+		ok_if "listen_backlog = 65535 above net.core.somaxconn: capped at $SOMAXCONN (ss says $(backlog_of "$T/c.sock")), with a warning" \
+			eval '[ "$(backlog_of "$T/c.sock")" = "$SOMAXCONN" ] &&
+				grep -q "listen_backlog = 65535 is capped at net.core.somaxconn = $SOMAXCONN" "$T/c.log"'
+	fi
 	# The worker connects (and prepares) before the lock.
 	fcgi_expect 200 "$ROOT" "$T/c.sock" GET "$D?username=root" "$S"
 	if ! lock_table users 25; then
