@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -88,6 +89,7 @@ int fcgi_read_body(struct fcgi_conn *c, struct arena *a, long long content_lengt
 			break;
 		got += (size_t)n;
 	}
+	c->body_read = (long long)got;
 	if (content_length < 0 && got > max)
 		return BODY_TOO_LARGE;
 	if (content_length > 0 && got < (size_t)content_length)
@@ -146,17 +148,59 @@ int fcgi_write_response(struct fcgi_conn *c, const struct response *res, bool he
 	return 0;
 }
 
-void fcgi_finish(struct fcgi_conn *c)
+/* What is left of the request after its answer, read and dropped, is at
+ * most this: a body the handler did not need (a 404, a refusal before the
+ * body) and the end-of-stream record. */
+#define DRAIN_MAX 65536
+#define DRAIN_TIMEOUT_S 2
+
+/* Whether the web server has nothing more to send: the input stream's end
+ * has been read, now or by reading what is left when that is small. The
+ * read is bounded in time too (SO_RCVTIMEO), as libfcgi's own close is. */
+static bool input_drained(struct fcgi_conn *c, long long content_length)
+{
+	FCGX_Stream *in = c->req.in;
+	if (!in || FCGX_GetError(in) != 0)
+		return false;
+	if (FCGX_HasSeenEOF(in) == EOF)
+		return true;
+	if (content_length > DRAIN_MAX || (content_length >= 0 && content_length - c->body_read > DRAIN_MAX))
+		return false;
+	struct timeval tv = { .tv_sec = DRAIN_TIMEOUT_S };
+	if (setsockopt(c->req.ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0)
+		return false;
+	char buf[4096];
+	long long dropped = 0;
+	int n;
+	while (dropped <= DRAIN_MAX && (n = FCGX_GetStr(buf, (int)sizeof buf, in)) > 0)
+		dropped += n;
+	return FCGX_HasSeenEOF(in) == EOF && FCGX_GetError(in) == 0;
+}
+
+void fcgi_finish(struct fcgi_conn *c, long long content_length)
 {
 	if (!c->cgi && c->accepted) {
+		/* libfcgi closes a connection lingering: shutdown(), then it waits
+		 * (up to 2 s) for the web server to close its end, so that
+		 * request data still unread cannot reset the connection and
+		 * cost the web server the answer. The worker is idle all that
+		 * while, until nginx is scheduled and gets to that socket: at
+		 * 512 connections, a fifth of the CPU went idle. When all the
+		 * web server sent has been read there is nothing to wait for,
+		 * and FCGX_Detach makes the close a plain close(). A body left
+		 * unread (a 413) keeps the lingering close. Not for a kept
+		 * connection, whose next request follows on it. */
+		if (!c->req.keepConnection && input_drained(c, content_length))
+			FCGX_Detach(&c->req);
 		FCGX_Finish_r(&c->req);
 		c->accepted = false;
+		c->body_read = 0;
 	}
 }
 
 void fcgi_conn_free(struct fcgi_conn *c)
 {
-	fcgi_finish(c);
+	fcgi_finish(c, -1);
 	if (!c->cgi)
 		FCGX_Free(&c->req, 0);
 }

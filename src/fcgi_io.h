@@ -15,6 +15,7 @@ struct fcgi_conn {
 	bool cgi;		/* one request from environ, stdin and stdout */
 	bool cgi_done;
 	bool accepted;
+	long long body_read;	/* bytes of the body read so far */
 };
 
 /* Once per process, after the signal handlers are in place. */
@@ -40,7 +41,8 @@ int fcgi_read_body(struct fcgi_conn *c, struct arena *a, long long content_lengt
  * peer has gone, which costs the request but not the worker. */
 int fcgi_write_response(struct fcgi_conn *c, const struct response *res, bool head, const char *request_id);
 
-void fcgi_finish(struct fcgi_conn *c);
+/* Ends the request; content_length as the request declared it (-1: none). */
+void fcgi_finish(struct fcgi_conn *c, long long content_length);
 void fcgi_conn_free(struct fcgi_conn *c);
 
 /* From a signal handler: stop accepting once the current request is done. */

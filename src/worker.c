@@ -230,7 +230,7 @@ static void handle_one(struct fcgi_conn *c, struct app *app, struct arena *a)
 	metrics_log_dropped(dropped - dropped_seen);
 	dropped_seen = dropped;
 	request_release(&req);
-	fcgi_finish(c);
+	fcgi_finish(c, req.content_length);
 	arena_reset(a);
 }
 

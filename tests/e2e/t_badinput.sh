@@ -416,6 +416,64 @@ if start_private "$T/raw.conf" "$T/raw.sock" "$T/raw.log"; then
 	ok_if "the private glia's worker survived the lying lengths (before: $raw_workers, after: $(private_workers "$raw" | tr '\n' ' '))" \
 		test "$raw_workers" = "$(private_workers "$raw")"
 
+	# The worker is free as soon as it has answered: a caller that keeps
+	# its connection open after the answer (nginx, until it is scheduled)
+	# does not hold the one worker. libfcgi's lingering close waited up to
+	# 2 s for it. Only when all the request was read: an unread body
+	# above the drain's bound keeps the lingering close, so that the web
+	# server, still sending, is not reset before it reads the answer.
+	python3 - "$T/raw.sock" "$SECRET_B64" <<'PY' >"$T/linger.out" 2>&1 || true
+import socket, struct, sys, time
+def rec(t, content):
+    return struct.pack(">BBHHBB", 1, t, 1, len(content), 0, 0) + content
+def nv(k, v):
+    return bytes([len(k), len(v)]) + k + v
+def request(method, path, body=b"", length=None):
+    params = [(b"REQUEST_METHOD", method), (b"SCRIPT_NAME", b"/api/v4"), (b"PATH_INFO", path),
+              (b"REQUEST_URI", b"/api/v4" + path), (b"QUERY_STRING", b""),
+              (b"HTTP_GITLAB_SHARED_SECRET", sys.argv[2].encode()),
+              (b"CONTENT_TYPE", b"application/x-www-form-urlencoded")]
+    if length is not None:
+        params.append((b"CONTENT_LENGTH", str(length).encode()))
+    stdin = b"".join(rec(5, body[i:i + 65535]) for i in range(0, len(body), 65535))
+    return (rec(1, struct.pack(">HB5x", 1, 0)) + rec(4, b"".join(nv(k, v) for k, v in params)) + rec(4, b"")
+            + stdin + rec(5, b""))
+def answer(s):
+    # The records up to FCGI_END_REQUEST; the answer's status line.
+    data, out = b"", b""
+    while True:
+        while len(data) >= 8:
+            t, n, pad = data[1], struct.unpack(">H", data[4:6])[0], data[6]
+            if len(data) < 8 + n + pad:
+                break
+            if t == 3:
+                return out.split(b"\r\n")[0].decode()
+            out += data[8:8 + n]
+            data = data[8 + n + pad:]
+        chunk = s.recv(65536)
+        if not chunk:
+            return "closed"
+        data += chunk
+def held(req, label):
+    a = socket.socket(socket.AF_UNIX); a.settimeout(10); a.connect(sys.argv[1])
+    a.sendall(req)
+    first = answer(a)  # answered; a stays open
+    b = socket.socket(socket.AF_UNIX); b.settimeout(10); b.connect(sys.argv[1])
+    t0 = time.monotonic()
+    b.sendall(request(b"GET", b"/internal/check"))
+    second = answer(b)
+    print("%s|%s|%s|%d" % (label, first, second, (time.monotonic() - t0) * 1000))
+    a.close(); b.close()
+held(request(b"GET", b"/internal/check"), "get")
+held(request(b"POST", b"/internal/nowhere", b"x" * 3000, 3000), "unread small body")
+held(request(b"GET", b"/internal/check", b"", 0), "length 0")
+PY
+	while IFS='|' read -r label first second took; do
+		ok_if "raw FastCGI: a caller that keeps its connection after its answer ($label: $first) does not hold the worker: the next answered in $took ms ($second)" \
+			test "${second}" = "Status: 200 OK" -a "$took" -lt 1000
+	done <"$T/linger.out"
+	ok_if "raw FastCGI: three held connections measured ($(tr '\n' ';' <"$T/linger.out"))" test "$(grep -c '|' "$T/linger.out")" = 3
+
 	# Malformed FastCGI records (row 6): a PARAMS record whose name length
 	# claims 2 GB, and a record of an unknown version. libfcgi may abort the
 	# worker (RELIABILITY §0.3): the master must respawn it, and the next
