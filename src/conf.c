@@ -72,7 +72,7 @@ static const struct conf_key conf_keys[] = {
 	  "largest request body read, in bytes; a larger one gets 413 (16 MiB: a push of some 150 000 refs)" },
 	{ "max_changes", T_SIZE, F(max_changes), true, "500000", 1, 10000000,
 	  "most lines of one push's changes; more get 400 changes is invalid" },
-	{ "max_queue_wait", T_MS, F(max_queue_wait_ms), true, "200ms", 0, 600000,
+	{ "max_queue_wait", T_MS, F(max_queue_wait_ms), true, "100ms", 0, 600000,
 	  "a request that waited longer for a worker (X-Request-Start) gets 503 + Retry-After at once; 0: off" },
 	{ "max_requests", T_LONG, F(max_requests), true, "10000", 0, LONG_MAX,
 	  "a worker is replaced after this many requests (0: never)" },

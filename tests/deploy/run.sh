@@ -410,7 +410,7 @@ else
 fi
 
 # Overload, deterministic: every worker stopped for 2 s, so that requests wait
-# in glia's listen queue longer than max_queue_wait (200 ms, and the second a
+# in glia's listen queue longer than max_queue_wait (100 ms, and the second a
 # burst may take). Once the workers go on, the ones through nginx and Apache
 # get glia's JSON 503 with Retry-After (1 to 3 s) at once, a proof that each
 # server's X-Request-Start arrived and was read; without it they would be
