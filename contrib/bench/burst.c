@@ -1,10 +1,14 @@
 /* contrib/bench/burst.c: the overload benchmark's burst client.
  *
- *   burst PORT KEYS_FILE SECRET_B64 N
+ *   burst PORT KEYS_FILE SECRET_B64 N [close]
  *
  * Opens N connections to 127.0.0.1:PORT first (as N gitlab-shells would
  * hold them), then sends one authorized_keys request on each at once and
- * reads every answer to its end (Connection: close). Prints one JSON list,
+ * reads every answer to its end: to its Content-Length, the connection
+ * kept open until the last answer is in (as the reference run's wrk keeps
+ * its connections), or with "close", to the end of the connection
+ * (Connection: close), so that the time includes each connection's
+ * teardown. Prints one JSON list,
  * one entry per request: [STATUS, [IS_JSON, RETRY_AFTER], MS] for an
  * answer, or ["connect"|"write"|"read"|"garbled", null, MS] for a failure;
  * MS counts from the first request sent.
@@ -79,6 +83,16 @@ static int header(const char *head, size_t head_len, const char *name, char *out
 	return 0;
 }
 
+/* Whether the head and Content-Length bytes of body are in. */
+static int answer_complete(const struct conn *c)
+{
+	const char *body = memmem(c->answer, c->len, "\r\n\r\n", 4);
+	char length[32];
+	if (!body || !header(c->answer, (size_t)(body - c->answer), "Content-Length", length, sizeof length))
+		return 0;
+	return c->len - (size_t)(body + 4 - c->answer) >= strtoul(length, NULL, 10);
+}
+
 static void print_entry(const struct conn *c, int first)
 {
 	char type[128] = "", retry[32] = "";
@@ -107,11 +121,12 @@ static void print_entry(const struct conn *c, int first)
 
 int main(int argc, char **argv)
 {
-	if (argc != 5) {
-		fprintf(stderr, "usage: burst PORT KEYS_FILE SECRET_B64 N\n");
+	if (argc != 5 && !(argc == 6 && strcmp(argv[5], "close") == 0)) {
+		fprintf(stderr, "usage: burst PORT KEYS_FILE SECRET_B64 N [close]\n");
 		return 2;
 	}
 	int port = atoi(argv[1]), n = atoi(argv[4]);
+	int close_each = argc == 6;
 	const char *secret = argv[3];
 	if (port <= 0 || port > 65535 || n <= 0 || n > 100000) {
 		fprintf(stderr, "burst: bad PORT or N\n");
@@ -172,8 +187,8 @@ int main(int argc, char **argv)
 		fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
 		if (asprintf(&requests[i],
 			     "GET /api/v4/internal/authorized_keys?key=%s HTTP/1.1\r\nHost: bench\r\n"
-			     "Gitlab-Shared-Secret: %s\r\nConnection: close\r\n\r\n",
-			     keys[(size_t)random() % nkeys], secret) < 0)
+			     "Gitlab-Shared-Secret: %s\r\n%s\r\n",
+			     keys[(size_t)random() % nkeys], secret, close_each ? "Connection: close\r\n" : "") < 0)
 			die("asprintf");
 		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)i };
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) < 0)
@@ -225,6 +240,8 @@ int main(int argc, char **argv)
 					memcpy(c->answer + c->len, buf, (size_t)r);
 					c->len += (size_t)r;
 					c->answer[c->len] = '\0';
+					if (!close_each && answer_complete(c))
+						goto finished;
 					if (c->len < ANSWER_MAX)
 						continue;
 				} else if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -232,9 +249,11 @@ int main(int argc, char **argv)
 				} else if (r < 0) {
 					c->failed = "read";
 				}
+finished:
 				c->done_ms = now_ms() - t0;
 				c->finished = 1;
-				close(c->fd);
+				if (close_each)
+					close(c->fd);
 				pending--;
 				break;
 			}
