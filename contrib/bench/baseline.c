@@ -62,6 +62,13 @@ static void worker(int sock, const char *conninfo, long long rows)
 					      "{\"message\":\"404 Not Found\"}");
 		}
 		PQclear(r);
+		/* As glia does: with the request read to its end, close at once
+		 * rather than libfcgi's lingering close (README, Overload). */
+		char rest[4096];
+		while (FCGX_GetStr(rest, sizeof rest, req.in) > 0)
+			;
+		if (FCGX_HasSeenEOF(req.in) == EOF && !req.keepConnection)
+			FCGX_Detach(&req);
 		FCGX_Finish_r(&req);
 		/* A lost connection: the master forks a fresh worker, which
 		 * connects and prepares again. */
