@@ -164,7 +164,9 @@ static bool input_drained(struct fcgi_conn *c, long long content_length)
 		return false;
 	if (FCGX_HasSeenEOF(in) == EOF)
 		return true;
-	if (content_length > DRAIN_MAX || (content_length >= 0 && content_length - c->body_read > DRAIN_MAX))
+	/* What is left unread: the rest of a declared body, or (no length)
+	 * whatever comes before the end of the stream, at most DRAIN_MAX. */
+	if (content_length >= 0 && content_length - c->body_read > DRAIN_MAX)
 		return false;
 	struct timeval tv = { .tv_sec = DRAIN_TIMEOUT_S };
 	if (setsockopt(c->req.ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0)
