@@ -11,7 +11,10 @@
  * teardown. Prints one JSON list,
  * one entry per request: [STATUS, [IS_JSON, RETRY_AFTER], MS] for an
  * answer, or ["connect"|"write"|"read"|"garbled", null, MS] for a failure;
- * MS counts from the first request sent.
+ * MS counts from the first request sent. On standard error, "cpu BUSY
+ * IDLE": the machine's busy and idle clock ticks (/proc/stat) from the
+ * first request sent to the last answer, so that the benchmark can tell a
+ * burst that cost more CPU per request from a machine that ran slower.
  *
  * In C with epoll rather than a script: the burst is measured on the same
  * two cores as the server, and a client that spends a core of its own on
@@ -49,6 +52,22 @@ static double now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* The machine's busy and idle clock ticks so far (all CPUs). */
+static void cpu_ticks(unsigned long long *busy, unsigned long long *idle)
+{
+	unsigned long long v[8] = { 0 };
+	FILE *f = fopen("/proc/stat", "r");
+	*busy = *idle = 0;
+	if (!f)
+		return;
+	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+		   &v[6], &v[7]) == 8) {
+		*busy = v[0] + v[1] + v[2] + v[5] + v[6]; /* user nice system irq softirq */
+		*idle = v[3] + v[4];			  /* idle iowait */
+	}
+	fclose(f);
 }
 
 static void die(const char *what)
@@ -198,6 +217,8 @@ int main(int argc, char **argv)
 
 	/* 2. One request on each, back to back. A request is a few hundred
 	 * bytes: it fits an empty socket buffer in one write. */
+	unsigned long long busy0, idle0, busy1, idle1;
+	cpu_ticks(&busy0, &idle0);
 	double t0 = now_ms();
 	int pending = 0;
 	for (int i = 0; i < n; i++) {
@@ -259,6 +280,8 @@ finished:
 			}
 		}
 	}
+	cpu_ticks(&busy1, &idle1);
+	fprintf(stderr, "cpu %llu %llu\n", busy1 - busy0, idle1 - idle0);
 	for (int i = 0; i < n; i++)
 		if (!conns[i].finished) {
 			conns[i].failed = "read";
